@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs every Debian package tcworker's build, demo and tests use.
+# Does nothing when all are present; uses sudo only when not root.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config          # compiler, make, CMake, pkg-config
+  libssl-dev                                # OpenSSL 3: RSA-OAEP, AES-GCM, SHA-256, PEM, base64
+  libsecp256k1-dev                          # ECDSA on secp256k1
+  libzmq3-dev                               # ZeroMQ transport
+  libjson-c-dev                             # JSON parsing and building
+  libgmp-dev                                # exact big integers for the fib workload
+  libinih-dev                               # --config INI files
+  libcmocka-dev                             # unit tests
+  python3 python3-zmq python3-pycryptodome python3-ecdsa  # independent interop peer
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* testutil.c - helpers shared by the unit tests (see testutil.h). */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *tu_read_data(const char *name, size_t *size)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", TCW_TEST_DATA_DIR, name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open test data %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	assert_true(n >= 0);
+	char *buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	buf[n] = '\0';
+	if (size)
+		*size = (size_t)n;
+	return buf;
+}
+
+json_object *tu_load_json(const char *name)
+{
+	char *text = tu_read_data(name, NULL);
+	json_object *obj = json_tokener_parse(text);
+	free(text);
+	if (!obj)
+		fail_msg("test data %s is not JSON", name);
+	return obj;
+}
+
+const char *tu_str(json_object *obj, const char *key)
+{
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		fail_msg("vector has no string member %s", key);
+	return json_object_get_string(v);
+}
+
+uint8_t *tu_unhex(const char *hex, size_t *size)
+{
+	size_t len = strlen(hex);
+	assert_true(len % 2 == 0);
+	uint8_t *out = malloc(len / 2 + 1);
+	assert_non_null(out);
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned v;
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+	*size = len / 2;
+	return out;
+}
+
+json_object *tu_request_vector(json_object *root, const char *name)
+{
+	json_object *reqs = NULL;
+	assert_true(json_object_object_get_ex(root, "requests", &reqs));
+	for (size_t i = 0; i < json_object_array_length(reqs); i++) {
+		json_object *r = json_object_array_get_idx(reqs, i);
+		if (strcmp(tu_str(r, "name"), name) == 0)
+			return r;
+	}
+	fail_msg("no request vector %s", name);
+	return NULL;
+}
+
+struct tcw_keys *tu_worker_keys(const char *rsa_key_name)
+{
+	json_object *keys = tu_load_json("keys.json");
+	size_t n = 0;
+	uint8_t *sk = tu_unhex(tu_str(keys, "worker_ecdsa_private_hex"), &n);
+	assert_int_equal(n, 32);
+	struct tcw_keys *k = NULL;
+	assert_int_equal(tcw_keys_from_pem(tu_str(keys, rsa_key_name), sk, &k), TCW_OK);
+	free(sk);
+	json_object_put(keys);
+	return k;
+}
