@@ -2,6 +2,10 @@
 /* testutil.c - helpers shared by the unit tests (see testutil.h). */
 #include "testutil.h"
 
+#include <secp256k1.h>
+
+#include "internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,4 +88,64 @@ struct tcw_keys *tu_worker_keys(const char *rsa_key_name)
 	free(sk);
 	json_object_put(keys);
 	return k;
+}
+
+json_object *tu_member(json_object *obj, const char *key)
+{
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(obj, key, &v))
+		fail_msg("vector has no member %s", key);
+	return v;
+}
+
+void tu_unhex_exact(const char *hex, uint8_t *out, size_t size)
+{
+	assert_int_equal(tcw_hex_decode_exact(hex, strlen(hex), out, size), TCW_OK);
+}
+
+uint8_t *tu_unb64(const char *text, size_t *size)
+{
+	uint8_t *out = NULL;
+	assert_int_equal(tcw_b64_decode(text, strlen(text), &out, size), TCW_OK);
+	return out;
+}
+
+int tu_is_high_s(const uint8_t *der, size_t size)
+{
+	const secp256k1_context *ctx = tcwi_secp_ctx();
+	secp256k1_ecdsa_signature sig;
+	assert_non_null(ctx);
+	assert_true(secp256k1_ecdsa_signature_parse_der(ctx, &sig, der, size));
+	return secp256k1_ecdsa_signature_normalize(ctx, NULL, &sig);
+}
+
+char *tu_compressed_pem(const char *pem)
+{
+	static const uint8_t prefix[] = {0x30, 0x36, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+	                                 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+	                                 0x81, 0x04, 0x00, 0x0a, 0x03, 0x22, 0x00};
+	const secp256k1_context *ctx = tcwi_secp_ctx();
+	const char *head = "-----BEGIN PUBLIC KEY-----\n";
+	uint8_t der[sizeof(prefix) + 33], *full = NULL;
+	size_t full_size = 0, n = 33, j = 0;
+	secp256k1_pubkey pk;
+	char body[200];
+
+	assert_memory_equal(pem, head, strlen(head));
+	for (const char *b = pem + strlen(head); *b && *b != '-' && j < sizeof(body) - 1; b++)
+		if (*b != '\n')
+			body[j++] = *b;
+	body[j] = '\0';
+	/* the 88-byte DER of an uncompressed SPKI ends with the 65-byte point */
+	assert_int_equal(tcw_b64_decode(body, j, &full, &full_size), TCW_OK);
+	assert_int_equal(full_size, 88);
+	assert_true(secp256k1_ec_pubkey_parse(ctx, &pk, full + 23, 65));
+	free(full);
+	memcpy(der, prefix, sizeof(prefix));
+	assert_true(secp256k1_ec_pubkey_serialize(ctx, der + sizeof(prefix), &n, &pk,
+	                                          SECP256K1_EC_COMPRESSED));
+	assert_int_equal(n, 33);
+	char *out = tcwi_pem_encode("PUBLIC KEY", der, sizeof(der), 1);
+	assert_non_null(out);
+	return out;
 }

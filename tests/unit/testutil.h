@@ -27,4 +27,17 @@ json_object *tu_request_vector(json_object *root, const char *name);
  * "worker_rsa3072_private_pem"; ECDSA key is worker_ecdsa_private_hex. Caller frees with tcw_keys_free. */
 struct tcw_keys *tu_worker_keys(const char *rsa_key_name);
 
+/* ---- crypto test helpers ---- */
+/* Member key of obj (borrowed); fails the test if absent. */
+json_object *tu_member(json_object *obj, const char *key);
+/* Hex text decoded into exactly size bytes at out; fails the test otherwise. */
+void tu_unhex_exact(const char *hex, uint8_t *out, size_t size);
+/* Strict base64 text decoded into a new buffer (caller frees); fails the test on bad text. */
+uint8_t *tu_unb64(const char *text, size_t *size);
+/* 1 when the DER ECDSA signature is high-S (s > n/2), 0 when low-S; fails the test on bad DER. */
+int tu_is_high_s(const uint8_t *der, size_t size);
+/* SPKI PEM (trailing newline) with the compressed point of the uncompressed
+ * secp256k1 SPKI PEM pem; caller frees. */
+char *tu_compressed_pem(const char *pem);
+
 #endif

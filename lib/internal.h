@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * internal.h - private helpers shared between libtcw source files; not part
+ * of the public API. Internal functions use the tcwi_ prefix.
+ */
+#ifndef TCW_INTERNAL_H
+#define TCW_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <secp256k1.h>
+
+#include "tcw/tcw.h"
+
+/* The process-wide randomized secp256k1 context (borrowed), created on
+ * first use; NULL only if it could not be allocated. */
+const secp256k1_context *tcwi_secp_ctx(void);
+
+/* Configures an initialised encrypt/decrypt ctx for RSA-OAEP with SHA-1 and
+ * MGF1-SHA-1, empty label. Returns 0 or TCW_ERR_CRYPTO. */
+int tcwi_oaep_setup(EVP_PKEY_CTX *ctx);
+
+/* PEM text "-----BEGIN <label>-----\n" + base64(der) in 64-column lines +
+ * "-----END <label>-----", followed by "\n" when trailing_newline is set.
+ * Caller frees; NULL on allocation failure. */
+char *tcwi_pem_encode(const char *label, const uint8_t *der, size_t size,
+		      int trailing_newline);
+
+/* ---- work-order engine: jsonrpc.c, workorder.c, items.c, client.c ---- */
+
+#include <json-c/json.h>
+
+/* Upper bounds on request content; over-limit → "Invalid parameter: <field>".
+ * String limits count characters of the JSON string value as sent. */
+#define TCWI_MAX_JSON_DEPTH 64     /* nesting of any parsed JSON text */
+#define TCWI_MAX_ID_HEX 256        /* workOrderId, workerId, requesterId, requesterNonce */
+#define TCWI_MAX_WORKLOAD_NAME 128 /* bytes of the hex-decoded workloadId */
+#define TCWI_MAX_ITEMS 64          /* inData items, and outData items */
+#define TCWI_MAX_RSA_HEX 1024      /* encryptedSessionKey (RSA up to 4096 bits) */
+#define TCWI_MAX_REQ_HASH_HEX 256  /* encryptedRequestHash (96, or 120 IV-prefixed) */
+#define TCWI_MAX_SIG_B64 256       /* requesterSignature / workerSignature */
+#define TCWI_MAX_PEM 4096          /* verifyingKey */
+#define TCWI_MAX_SHORT_TEXT 64     /* payloadFormat, dataEncryptionAlgorithm, item iv */
+#define TCWI_MAX_DATA_HASH 256     /* item dataHash */
+#define TCWI_MAX_DEK_HEX 2048      /* item encryptedDataEncryptionKey */
+
+/* 1 when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code
+ * points above U+10FFFF), else 0. NUL bytes are valid UTF-8. */
+int tcwi_utf8_valid(const uint8_t *s, size_t len);
+
+/* Parses one complete JSON text (UTF-8, no NUL byte, nesting at most
+ * TCWI_MAX_JSON_DEPTH, nothing but whitespace after the value) into *out
+ * (caller json_object_put()s; NULL for the text "null"). json-c's strict
+ * mode still takes 'single-quoted' strings and NaN, as Python does NaN.
+ * TCW_ERR_INVALID_REQUEST when the text is rejected. */
+int tcwi_json_parse(const char *text, size_t len, json_object **out);
+
+/* Serialises o compactly without escaping '/' into *out (caller frees) and
+ * its length into *size (may be NULL). TCW_ERR_NOMEM on failure. */
+int tcwi_json_dump(json_object *o, char **out, size_t *size);
+
+/* Adds val as member key of obj, taking ownership of val even on failure.
+ * TCW_ERR_NOMEM when val is NULL (a failed allocation) or insertion fails. */
+int tcwi_json_add(json_object *obj, const char *key, json_object *val);
+
+/* Looks up string member key of obj: 0 with *s (borrowed) and *len set, 1
+ * when absent or JSON null, -1 when not a string, longer than max
+ * characters, or containing a NUL. */
+int tcwi_json_str(json_object *obj, const char *key, size_t max, const char **s, size_t *len);
+
+/* 1 when text[0..len) is hex that tcw_hex_decode accepts, of at least one byte. */
+int tcwi_hex_valid(const char *text, size_t len);
+
+/* Which key protects a data item (protocol.md §5). */
+enum tcwi_key_mode {
+	TCWI_KEY_SESSION = 0, /* encryptedDataEncryptionKey absent, "" or "null" */
+	TCWI_KEY_PLAIN,       /* "-": data is only base64-encoded */
+	TCWI_KEY_DEK,         /* a per-item data key, wrapped (hex) */
+};
+
+/* One validated data item of inData/outData. Texts are borrowed from the
+ * JSON they were parsed from; dek and plain are secrets owned by the item
+ * and released by tcwi_item_clear. */
+struct tcwi_item {
+	struct tcw_item_text text;
+	size_t data_len;   /* characters of text.data (0 when absent) */
+	size_t pos;        /* position in the array as sent */
+	const char *array; /* array name for error fields, e.g. "inData" */
+	enum tcwi_key_mode mode;
+	int has_iv; /* item iv non-empty: iv holds its 12 bytes */
+	uint8_t iv[TCW_GCM_IV_SIZE];
+	int has_dek; /* per-item key unwrapped into dek */
+	uint8_t dek[TCW_AES_KEY_SIZE];
+	uint8_t *plain; /* decrypted data (heap, never NULL once decrypted) */
+	size_t plain_size;
+};
+
+/* The session of one work order: worker keys (NULL on the client side),
+ * the 32-byte session key and the optional sessionKeyIv. */
+struct tcwi_session {
+	const struct tcw_keys *keys;
+	uint8_t key[TCW_AES_KEY_SIZE];
+	int has_iv;
+	uint8_t iv[TCW_GCM_IV_SIZE];
+};
+
+/* Decrypts a hex session-key blob such as encryptedRequestHash: with
+ * sessionKeyIv, else IV-prefixed with an all-zero-IV fallback. *out (secret,
+ * caller frees with tcw_free_secret(*out, *out_size)). TCW_ERR_INTEGRITY on
+ * any failure except TCW_ERR_NOMEM. */
+int tcwi_session_open_hex(const struct tcwi_session *s, const char *hex, size_t len, uint8_t **out,
+                          size_t *out_size);
+
+/* Validates data item obj found at array[pos] and fills it (texts borrowed
+ * from obj). TCW_ERR_INVALID_PARAM with e->field "<array>[<pos>].<member>". */
+int tcwi_item_parse(json_object *obj, const char *array, size_t pos, struct tcwi_item *it,
+                    struct tcw_error *e);
+/* Unwraps a TCWI_KEY_DEK item's data key into it->dek (no-op for other
+ * modes). TCW_ERR_INTEGRITY on any failure. */
+int tcwi_item_unwrap(const struct tcwi_session *s, struct tcwi_item *it);
+/* Decodes and decrypts it's data into it->plain (owned by it) and checks
+ * dataHash when non-empty. TCW_ERR_INTEGRITY for every crypto failure,
+ * TCW_ERR_INVALID_PARAM (field in e) for data that is not base64. */
+int tcwi_item_decrypt(const struct tcwi_session *s, struct tcwi_item *it, struct tcw_error *e);
+/* Encrypts plain for output item template tmpl (NULL = default session-key
+ * item) into base64 text *b64 (caller frees), length in *b64_len. Sets
+ * *iv_reused when the session key and sessionKeyIv were used. */
+int tcwi_item_seal(const struct tcwi_session *s, const struct tcwi_item *tmpl, const uint8_t *plain,
+                   size_t size, char **b64, size_t *b64_len, int *iv_reused);
+/* Wipes and frees what it owns (plain, dek); texts stay borrowed. */
+void tcwi_item_clear(struct tcwi_item *it);
+/* Stable sort of v[0..n) by index (ties keep array order). */
+void tcwi_items_sort(struct tcwi_item **v, size_t n);
+
+/* Runs one WorkOrderSubmit params object for processor p. On success
+ * *reply (caller frees) is the result reply carrying id (borrowed; NULL =
+ * JSON null). On failure returns the error with e filled and *wo_id
+ * pointing at the validated workOrderId (borrowed from params) when known. */
+int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_object *params,
+                       char **reply, size_t *reply_size, struct tcw_error *e, const char **wo_id);
+
+#endif /* TCW_INTERNAL_H */
