@@ -1,3 +1,340 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
-typedef int tcw_placeholder_jsonrpc_t;
+/* jsonrpc.c - strict JSON parsing, the JSON-RPC envelope, method dispatch, error replies. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "tcw/tcw.h"
+
+#define METHOD_SIGNUP "ProcessWorkerSignup"
+#define METHOD_WORK_ORDER "ProcessWorkOrder"
+#define METHOD_SUBMIT "WorkOrderSubmit"
+
+/* Longest error message: fixed text, ": ", a field name. */
+#define ERROR_MESSAGE_SIZE (64 + TCW_FIELD_SIZE)
+
+/* Everything one frame owns while it is processed. */
+struct frame {
+	json_object *outer;
+	json_object *inner;
+	json_object *id;   /* inner id, borrowed from inner, or zero */
+	json_object *zero; /* the id 0 of replies without a known id */
+	int id_known;
+	const char *wo_id; /* validated workOrderId, borrowed from inner */
+	struct tcw_error e;
+};
+
+/* Length of the run of ASCII bytes at the start of s[0..len). */
+static size_t ascii_prefix(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+
+	while (len - i >= 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, sizeof(w));
+		if (w & UINT64_C(0x8080808080808080))
+			break;
+		i += 8;
+	}
+	while (i < len && s[i] < 0x80)
+		i++;
+	return i;
+}
+
+/* 1 when s[0..len) is well-formed UTF-8 (see internal.h), else 0. */
+int tcwi_utf8_valid(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+
+	if (!s)
+		return len == 0;
+	while ((i += ascii_prefix(s + i, len - i)) < len) {
+		uint8_t c = s[i];
+		uint32_t cp, min;
+		size_t n;
+
+		if ((c & 0xe0) == 0xc0) {
+			n = 1, cp = c & 0x1fu, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2, cp = c & 0x0fu, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3, cp = c & 0x07u, min = 0x10000;
+		} else {
+			return 0;
+		}
+		if (len - i - 1 < n)
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/* Parses one complete JSON text strictly (see internal.h); *out caller puts. */
+int tcwi_json_parse(const char *text, size_t len, json_object **out)
+{
+	struct json_tokener *tok = NULL;
+	json_object *o = NULL;
+	int ret = TCW_ERR_INVALID_REQUEST;
+	size_t end;
+
+	if (!out)
+		return TCW_ERR_INVALID_PARAM;
+	*out = NULL;
+	if ((!text && len) || len > INT_MAX - 1 || (len && memchr(text, '\0', len)) ||
+	    !tcwi_utf8_valid((const uint8_t *)text, len))
+		return TCW_ERR_INVALID_REQUEST;
+	tok = json_tokener_new_ex(TCWI_MAX_JSON_DEPTH);
+	if (!tok)
+		return TCW_ERR_NOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, len ? text : "", (int)len);
+	end = json_tokener_get_parse_end(tok);
+	/* a bare number or literal at the end of the text needs a terminator */
+	if (!o && json_tokener_get_error(tok) == json_tokener_continue) {
+		o = json_tokener_parse_ex(tok, "", 1);
+		end = len;
+	}
+	if (json_tokener_get_error(tok) != json_tokener_success)
+		goto out;
+	/* strict mode already refuses trailing text; make it explicit */
+	for (size_t i = end; i < len; i++)
+		if (!strchr(" \t\r\n", text[i]))
+			goto out;
+	*out = o;
+	o = NULL;
+	ret = TCW_OK;
+out:
+	json_object_put(o);
+	json_tokener_free(tok);
+	return ret;
+}
+
+/* Serialises o compactly into *out (caller frees), see internal.h. */
+int tcwi_json_dump(json_object *o, char **out, size_t *size)
+{
+	const char *s;
+	size_t len = 0;
+
+	*out = NULL;
+	s = json_object_to_json_string_length(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (!s)
+		return TCW_ERR_NOMEM;
+	*out = malloc(len + 1);
+	if (!*out)
+		return TCW_ERR_NOMEM;
+	memcpy(*out, s, len + 1);
+	if (size)
+		*size = len;
+	return TCW_OK;
+}
+
+/* Adds val as member key of obj, taking ownership (see internal.h). */
+int tcwi_json_add(json_object *obj, const char *key, json_object *val)
+{
+	if (!val)
+		return TCW_ERR_NOMEM;
+	if (json_object_object_add(obj, key, val) < 0) {
+		json_object_put(val);
+		return TCW_ERR_NOMEM;
+	}
+	return TCW_OK;
+}
+
+/* Looks up string member key of obj (see internal.h for the results). */
+int tcwi_json_str(json_object *obj, const char *key, size_t max, const char **s, size_t *len)
+{
+	json_object *v = NULL;
+	size_t n;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !v)
+		return 1;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	n = (size_t)json_object_get_string_len(v);
+	*s = json_object_get_string(v);
+	if (n > max || strlen(*s) != n)
+		return -1;
+	*len = n;
+	return 0;
+}
+
+/* The error reply for e with id (borrowed; NULL = JSON null) into *out. */
+static int error_reply_obj(json_object *id, const struct tcw_error *e, const char *work_order_id,
+                           char **out, size_t *out_size)
+{
+	char message[ERROR_MESSAGE_SIZE];
+	json_object *reply = json_object_new_object();
+	json_object *err = json_object_new_object();
+	json_object *data = NULL;
+	int ret = TCW_ERR_NOMEM;
+
+	if (!reply || !err)
+		goto out;
+	if (e->err == TCW_ERR_INVALID_PARAM && e->field[0])
+		snprintf(message, sizeof(message), "%s: %s", tcw_strerror(e->err), e->field);
+	else
+		snprintf(message, sizeof(message), "%s", tcw_strerror(e->err));
+	if (tcwi_json_add(err, "code", json_object_new_int(tcw_err_wire_code(e->err))) < 0 ||
+	    tcwi_json_add(err, "message", json_object_new_string(message)) < 0)
+		goto out;
+	if (work_order_id) {
+		data = json_object_new_object();
+		if (!data ||
+		    tcwi_json_add(data, "workOrderId", json_object_new_string(work_order_id)) < 0) {
+			json_object_put(data);
+			goto out;
+		}
+		if (tcwi_json_add(err, "data", data) < 0)
+			goto out;
+	}
+	if (tcwi_json_add(reply, "jsonrpc", json_object_new_string("2.0")) < 0)
+		goto out;
+	/* a NULL id is JSON null, not an allocation failure */
+	if (json_object_object_add(reply, "id", json_object_get(id)) < 0) {
+		json_object_put(id);
+		goto out;
+	}
+	ret = tcwi_json_add(reply, "error", err);
+	err = NULL;
+	if (ret == TCW_OK)
+		ret = tcwi_json_dump(reply, out, out_size);
+out:
+	json_object_put(err);
+	json_object_put(reply);
+	return ret;
+}
+
+/* Builds an error reply {"jsonrpc","id","error":{code,message[,data]}}; an
+ * id_json that is not one JSON value becomes 0. Caller frees. NULL on
+ * allocation failure. */
+char *tcw_error_reply(const char *id_json, const struct tcw_error *e, const char *work_order_id)
+{
+	struct tcw_error internal = {.err = TCW_ERR_INTERNAL, .field = ""};
+	json_object *id = NULL;
+	char *out = NULL;
+
+	if (!id_json || tcwi_json_parse(id_json, strlen(id_json), &id) < 0)
+		id = json_object_new_int(0);
+	if (error_reply_obj(id, e ? e : &internal, work_order_id, &out, NULL) < 0)
+		out = NULL;
+	json_object_put(id);
+	return out;
+}
+
+/* 1 when the JSON string v equals name exactly (no embedded NUL tricks). */
+static int str_is(json_object *v, const char *name)
+{
+	return json_object_is_type(v, json_type_string) &&
+	       (size_t)json_object_get_string_len(v) == strlen(name) &&
+	       strcmp(json_object_get_string(v), name) == 0;
+}
+
+/* The inner WorkOrderSubmit request from the outer params into f->inner. */
+static int inner_request(struct frame *f, json_object *params)
+{
+	int ret;
+
+	if (json_object_is_type(params, json_type_string)) {
+		ret = tcwi_json_parse(json_object_get_string(params),
+		                      (size_t)json_object_get_string_len(params), &f->inner);
+		if (ret < 0)
+			return tcw_error_set(&f->e, ret, NULL);
+	} else if (json_object_is_type(params, json_type_object)) {
+		/* leniency: an already-decoded inner request */
+		f->inner = json_object_get(params);
+	}
+	if (!json_object_is_type(f->inner, json_type_object))
+		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
+	return TCW_OK;
+}
+
+/* Handles a ProcessWorkOrder envelope whose params are params. */
+static int work_order(const struct tcw_processor *p, struct frame *f, json_object *params,
+                      char **reply, size_t *reply_size)
+{
+	json_object *v = NULL;
+	int ret = inner_request(f, params);
+
+	if (ret < 0)
+		return ret;
+	if (!json_object_object_get_ex(f->inner, "id", &f->id))
+		f->id = f->zero;
+	f->id_known = 1;
+	if (json_object_object_get_ex(f->inner, "method", &v) && !str_is(v, METHOD_SUBMIT))
+		return tcw_error_set(&f->e, TCW_ERR_UNSUPPORTED_METHOD, NULL);
+	if (!json_object_object_get_ex(f->inner, "params", &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
+	return tcwi_workorder_run(p, f->id, v, reply, reply_size, &f->e, &f->wo_id);
+}
+
+/* Parses the outer envelope and dispatches it; fills f->e on failure. */
+static int dispatch(const struct tcw_processor *p, struct frame *f, const char *frame, size_t size,
+                    char **reply, size_t *reply_size)
+{
+	size_t max = p->max_message_size ? p->max_message_size : TCW_DEFAULT_MAX_MESSAGE;
+	json_object *method = NULL, *params = NULL;
+	int ret;
+
+	if (size > max)
+		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
+	ret = tcwi_json_parse(frame, size, &f->outer);
+	if (ret < 0)
+		return tcw_error_set(&f->e, ret, NULL);
+	if (!json_object_is_type(f->outer, json_type_object) ||
+	    !json_object_object_get_ex(f->outer, "method", &method) ||
+	    !json_object_is_type(method, json_type_string) ||
+	    !json_object_object_get_ex(f->outer, "params", &params))
+		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
+	if (str_is(method, METHOD_WORK_ORDER))
+		return work_order(p, f, params, reply, reply_size);
+	if (!str_is(method, METHOD_SIGNUP))
+		return tcw_error_set(&f->e, TCW_ERR_UNSUPPORTED_METHOD, NULL);
+	if (!p->signup_json)
+		return tcw_error_set(&f->e, TCW_ERR_INTERNAL, NULL);
+	*reply = strdup(p->signup_json);
+	if (!*reply)
+		return tcw_error_set(&f->e, TCW_ERR_NOMEM, NULL);
+	if (reply_size)
+		*reply_size = strlen(*reply);
+	return TCW_OK;
+}
+
+/* Handles one request frame and returns the reply text in *reply (caller
+ * frees): a result, the signup object or an error reply. TCW_OK whenever
+ * *reply is set, TCW_ERR_NOMEM if not even an error reply could be built. */
+int tcw_process_frame(const struct tcw_processor *p, const char *frame, size_t size, char **reply,
+                      size_t *reply_size)
+{
+	struct frame f = {0};
+	int ret;
+
+	if (!reply)
+		return TCW_ERR_INVALID_PARAM;
+	*reply = NULL;
+	if (reply_size)
+		*reply_size = 0;
+	if (!p)
+		return TCW_ERR_INVALID_PARAM;
+	f.zero = json_object_new_int(0);
+	if (!f.zero)
+		return TCW_ERR_NOMEM;
+	ret = dispatch(p, &f, frame, size, reply, reply_size);
+	if (ret != TCW_OK)
+		ret = error_reply_obj(f.id_known ? f.id : f.zero, &f.e, f.wo_id, reply, reply_size);
+	json_object_put(f.zero);
+	json_object_put(f.inner);
+	json_object_put(f.outer);
+	return ret;
+}

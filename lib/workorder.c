@@ -1,3 +1,579 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
-typedef int tcw_placeholder_workorder_t;
+/* workorder.c - WorkOrderSubmit: validation, request integrity, workload run, signed result. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <json-c/printbuf.h>
+
+#include "internal.h"
+#include "tcw/tcw.h"
+
+#define PAYLOAD_FORMAT "JSON-RPC"
+#define DATA_ENCRYPTION_ALGORITHM "AES-GCM-256"
+#define WORKER_NONCE_SEED 16 /* random bytes hashed into workerNonce */
+#define HOST_LOG_LINE 512
+/* Cap on the summed output sizes, beside the processor's message size:
+ * json-c string lengths are ints and base64 grows by 4/3. */
+#define MAX_OUTPUT_TOTAL ((size_t)INT_MAX / 4 * 3 - TCW_GCM_IV_SIZE - TCW_GCM_TAG_SIZE)
+
+/* Host-side state of one workload call (tcw_wl_call.host_private). */
+struct call_state {
+	struct tcw_buf out[TCW_WL_MAX_OUTPUTS]; /* plaintext outputs, secret */
+	size_t count;
+	size_t total;         /* sum of the output sizes */
+	size_t max_total;     /* cap on total: the processor's message size */
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC budget end; 0 = no budget */
+};
+
+/* One work order in flight. Strings are borrowed from the params JSON. */
+struct wo {
+	const struct tcw_processor *p;
+	json_object *params;
+	const char *wo_id, *worker_id, *workload_id, *requester_id, *nonce;
+	const char *esk, *erh, *sig, *vkey; /* sig, vkey NULL when absent */
+	size_t esk_len, erh_len, sig_len;
+	char name[TCWI_MAX_WORKLOAD_NAME + 1]; /* decoded workloadId */
+	struct tcwi_session s;
+	uint8_t rh[TCW_SHA256_SIZE];
+	struct tcwi_item in[TCWI_MAX_ITEMS];
+	size_t in_count;
+	struct tcwi_item out[TCWI_MAX_ITEMS]; /* outData templates */
+	size_t out_count;
+	struct call_state call;
+};
+
+/* ---- host services handed to the workload ------------------------------ */
+
+static uint8_t *host_output_alloc(struct tcw_wl_call *call, size_t size)
+{
+	struct call_state *st = call ? call->host_private : NULL;
+	uint8_t *buf;
+
+	if (!st || st->count >= TCW_WL_MAX_OUTPUTS || size > st->max_total - st->total)
+		return NULL;
+	buf = calloc(1, size ? size : 1);
+	if (!buf)
+		return NULL;
+	st->out[st->count++] = (struct tcw_buf){.data = buf, .size = size};
+	st->total += size;
+	return buf;
+}
+
+static int host_output_add(struct tcw_wl_call *call, const void *data, size_t size)
+{
+	uint8_t *buf;
+
+	if (size && !data)
+		return -1;
+	buf = host_output_alloc(call, size);
+	if (!buf)
+		return -1;
+	if (size)
+		memcpy(buf, data, size);
+	return 0;
+}
+
+static int host_deadline_passed(const struct tcw_wl_call *call)
+{
+	const struct call_state *st = call ? call->host_private : NULL;
+	struct timespec ts;
+
+	/* no budget is set yet: deadline_ns stays 0 */
+	if (!st || !st->deadline_ns || clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec >= st->deadline_ns;
+}
+
+static void host_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void host_log(int level, const char *fmt, ...)
+{
+	char line[HOST_LOG_LINE];
+	va_list ap;
+
+	if (!fmt)
+		return;
+	va_start(ap, fmt);
+	if (vsnprintf(line, sizeof(line), fmt, ap) < 0)
+		line[0] = '\0';
+	va_end(ap);
+	if (level < TCW_LOG_ERROR)
+		level = TCW_LOG_ERROR;
+	if (level > TCW_LOG_DEBUG)
+		level = TCW_LOG_DEBUG;
+	tcw_logf(level, "workload: %s", line);
+}
+
+static const struct tcw_host g_host = {
+    .size = sizeof(struct tcw_host),
+    .version = TCW_WORKLOAD_ABI_VERSION,
+    .output_add = host_output_add,
+    .output_alloc = host_output_alloc,
+    .deadline_passed = host_deadline_passed,
+    .log = host_log,
+};
+
+/* ---- validation (protocol.md §4) ----------------------------------------- */
+
+/* Required member key: a non-empty hex string of at most max characters. */
+static int req_hex(struct wo *w, const char *key, size_t max, const char **s, size_t *len,
+                   struct tcw_error *e)
+{
+	const char *v = NULL;
+	size_t n = 0;
+
+	if (tcwi_json_str(w->params, key, max, &v, &n) != 0 || !tcwi_hex_valid(v, n))
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
+	*s = v;
+	if (len)
+		*len = n;
+	return TCW_OK;
+}
+
+/* workloadId decodes to the workload name: UTF-8, no NUL, bounded. */
+static int parse_workload(struct wo *w, struct tcw_error *e)
+{
+	uint8_t *name = NULL;
+	size_t len = 0, n = 0;
+	int ok;
+
+	if (req_hex(w, "workloadId", 2 * TCWI_MAX_WORKLOAD_NAME, &w->workload_id, &len, e) < 0)
+		return e->err;
+	if (tcw_hex_decode(w->workload_id, len, &name, &n) < 0)
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "workloadId");
+	ok = n > 0 && n <= TCWI_MAX_WORKLOAD_NAME && !memchr(name, '\0', n) &&
+	     tcwi_utf8_valid(name, n);
+	if (ok) {
+		memcpy(w->name, name, n);
+		w->name[n] = '\0';
+	}
+	free(name);
+	return ok ? TCW_OK : tcw_error_set(e, TCW_ERR_INVALID_PARAM, "workloadId");
+}
+
+/* The echoed identifiers; workOrderId first so later errors can carry it. */
+static int parse_ids(struct wo *w, struct tcw_error *e)
+{
+	if (req_hex(w, "workOrderId", TCWI_MAX_ID_HEX, &w->wo_id, NULL, e) < 0 ||
+	    req_hex(w, "workerId", TCWI_MAX_ID_HEX, &w->worker_id, NULL, e) < 0 ||
+	    parse_workload(w, e) < 0 ||
+	    req_hex(w, "requesterId", TCWI_MAX_ID_HEX, &w->requester_id, NULL, e) < 0 ||
+	    req_hex(w, "requesterNonce", TCWI_MAX_ID_HEX, &w->nonce, NULL, e) < 0)
+		return e->err;
+	return TCW_OK;
+}
+
+/* Optional member key that, when present, must equal want in any case. */
+static int opt_keyword(struct wo *w, const char *key, const char *want, struct tcw_error *e)
+{
+	const char *v = NULL;
+	size_t n = 0;
+	int r = tcwi_json_str(w->params, key, TCWI_MAX_SHORT_TEXT, &v, &n);
+
+	if (r < 0 || (r == 0 && strcasecmp(v, want) != 0))
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
+	return TCW_OK;
+}
+
+/* Optional string member key ("" = absent) into *s / *len. */
+static int opt_str(struct wo *w, const char *key, size_t max, const char **s, size_t *len,
+                   struct tcw_error *e)
+{
+	size_t n = 0;
+	int r = tcwi_json_str(w->params, key, max, s, &n);
+
+	if (r < 0)
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
+	if (r == 1 || n == 0)
+		*s = NULL;
+	if (len)
+		*len = *s ? n : 0;
+	return TCW_OK;
+}
+
+/* Session key material, format and signature fields. */
+static int parse_crypto(struct wo *w, struct tcw_error *e)
+{
+	const char *iv = NULL;
+	size_t iv_len = 0;
+
+	if (req_hex(w, "encryptedSessionKey", TCWI_MAX_RSA_HEX, &w->esk, &w->esk_len, e) < 0 ||
+	    req_hex(w, "encryptedRequestHash", TCWI_MAX_REQ_HASH_HEX, &w->erh, &w->erh_len, e) <
+	        0 ||
+	    opt_str(w, "sessionKeyIv", TCWI_MAX_SHORT_TEXT, &iv, &iv_len, e) < 0)
+		return e->err;
+	if (iv) {
+		if (tcw_hex_decode_exact(iv, iv_len, w->s.iv, sizeof(w->s.iv)) < 0)
+			return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "sessionKeyIv");
+		w->s.has_iv = 1;
+	}
+	if (opt_keyword(w, "payloadFormat", PAYLOAD_FORMAT, e) < 0 ||
+	    opt_keyword(w, "dataEncryptionAlgorithm", DATA_ENCRYPTION_ALGORITHM, e) < 0 ||
+	    opt_str(w, "requesterSignature", TCWI_MAX_SIG_B64, &w->sig, &w->sig_len, e) < 0 ||
+	    opt_str(w, "verifyingKey", TCWI_MAX_PEM, &w->vkey, NULL, e) < 0)
+		return e->err;
+	return TCW_OK;
+}
+
+/* The data item array key (inData when required) into items / *count. */
+static int parse_items(struct wo *w, const char *key, int required, struct tcwi_item *items,
+                       size_t *count, struct tcw_error *e)
+{
+	json_object *arr = NULL;
+	size_t n;
+
+	*count = 0;
+	if (!json_object_object_get_ex(w->params, key, &arr) || !arr) {
+		if (required)
+			return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
+		return TCW_OK;
+	}
+	if (!json_object_is_type(arr, json_type_array))
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
+	n = json_object_array_length(arr);
+	if ((required && n == 0) || n > TCWI_MAX_ITEMS)
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
+	for (size_t i = 0; i < n; i++) {
+		if (tcwi_item_parse(json_object_array_get_idx(arr, i), key, i, &items[i], e) < 0)
+			return e->err;
+		*count = i + 1;
+	}
+	return TCW_OK;
+}
+
+/* ---- request integrity (protocol.md §7) ---------------------------------- */
+
+/* RSA-decrypts encryptedSessionKey into the 32-byte session key. */
+static int open_session_key(struct wo *w)
+{
+	uint8_t *esk = NULL;
+	size_t size = 0, n = 0;
+	int ret = tcw_hex_decode(w->esk, w->esk_len, &esk, &size);
+
+	if (ret < 0)
+		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTEGRITY;
+	ret = tcw_keys_rsa_decrypt(w->s.keys, esk, size, w->s.key, sizeof(w->s.key), &n);
+	free(esk);
+	if (ret < 0 || n != sizeof(w->s.key)) {
+		tcw_wipe(w->s.key, sizeof(w->s.key));
+		return TCW_ERR_INTEGRITY;
+	}
+	return TCW_OK;
+}
+
+/* Computes RH and checks it against the decrypted encryptedRequestHash. */
+static int check_request_hash(struct wo *w)
+{
+	struct tcw_item_text in[TCWI_MAX_ITEMS], out[TCWI_MAX_ITEMS];
+	uint8_t *plain = NULL;
+	size_t n = 0;
+	int ret, ok;
+
+	for (size_t i = 0; i < w->in_count; i++)
+		in[i] = w->in[i].text;
+	for (size_t i = 0; i < w->out_count; i++)
+		out[i] = w->out[i].text;
+	ret = tcw_request_hash(w->nonce, w->wo_id, w->worker_id, w->workload_id, w->requester_id,
+	                       in, w->in_count, out, w->out_count, w->rh);
+	if (ret < 0)
+		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTERNAL;
+	ret = tcwi_session_open_hex(&w->s, w->erh, w->erh_len, &plain, &n);
+	if (ret < 0)
+		return ret;
+	ok = n == sizeof(w->rh) && tcw_ct_equal(plain, w->rh, sizeof(w->rh));
+	tcw_free_secret(plain, n);
+	return ok ? TCW_OK : TCW_ERR_INTEGRITY;
+}
+
+/* Verifies requesterSignature (b64 DER over RH) with verifyingKey. */
+static int check_signature(struct wo *w)
+{
+	uint8_t *der = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (!w->sig)
+		return TCW_OK;
+	if (!w->vkey)
+		return TCW_ERR_SIGNATURE;
+	ret = tcw_b64_decode(w->sig, w->sig_len, &der, &n);
+	if (ret == TCW_ERR_NOMEM)
+		return ret;
+	if (ret == TCW_OK && n <= TCW_ECDSA_DER_MAX)
+		ret = tcw_ecdsa_verify_pem(w->vkey, w->rh, der, n);
+	else
+		ret = TCW_ERR_SIGNATURE;
+	free(der);
+	if (ret == TCW_OK || ret == TCW_ERR_NOMEM)
+		return ret;
+	return TCW_ERR_SIGNATURE;
+}
+
+/* Every check that precedes decryption, in the order protocol.md fixes. */
+static int verify_request(struct wo *w, struct tcw_error *e)
+{
+	int ret = open_session_key(w);
+
+	if (ret == TCW_OK)
+		ret = check_request_hash(w);
+	if (ret == TCW_OK)
+		ret = check_signature(w);
+	return ret == TCW_OK ? TCW_OK : tcw_error_set(e, ret, NULL);
+}
+
+/* Decrypts every inData item and unwraps the data keys of outData templates. */
+static int open_items(struct wo *w, struct tcw_error *e)
+{
+	int ret;
+
+	for (size_t i = 0; i < w->in_count; i++)
+		if (tcwi_item_decrypt(&w->s, &w->in[i], e) < 0)
+			return e->err;
+	for (size_t i = 0; i < w->out_count; i++) {
+		ret = tcwi_item_unwrap(&w->s, &w->out[i]);
+		if (ret < 0)
+			return tcw_error_set(e, ret, NULL);
+	}
+	return TCW_OK;
+}
+
+/* ---- workload and result (protocol.md §8-§9) -------------------------- */
+
+/* Runs the workload on the inputs sorted by index; wipes them afterwards. */
+static int run_workload(struct wo *w, struct tcw_error *e)
+{
+	struct tcwi_item *sorted[TCWI_MAX_ITEMS];
+	struct tcw_wl_input inputs[TCWI_MAX_ITEMS];
+	struct tcw_wl_call call = {0};
+	int ret = TCW_ERR_WORKLOAD;
+
+	for (size_t i = 0; i < w->in_count; i++)
+		sorted[i] = &w->in[i];
+	tcwi_items_sort(sorted, w->in_count);
+	for (size_t i = 0; i < w->in_count; i++)
+		inputs[i] = (struct tcw_wl_input){.index = sorted[i]->text.index,
+		                                  .data = sorted[i]->plain,
+		                                  .size = sorted[i]->plain_size};
+	call.inputs = inputs;
+	call.input_count = w->in_count;
+	call.host_private = &w->call;
+	w->call.max_total =
+	    w->p->max_message_size ? w->p->max_message_size : TCW_DEFAULT_MAX_MESSAGE;
+	if (w->call.max_total > MAX_OUTPUT_TOTAL)
+		w->call.max_total = MAX_OUTPUT_TOTAL;
+	if (w->p->runner.run)
+		ret = w->p->runner.run(w->p->runner.ctx, w->name, &g_host, &call);
+	for (size_t i = 0; i < w->in_count; i++)
+		tcwi_item_clear(&w->in[i]);
+	tcw_wipe(call.error, sizeof(call.error));
+	if (ret != TCW_OK)
+		return tcw_error_set(e, TCW_ERR_WORKLOAD, NULL);
+	/* a successful workload without output answers one empty item */
+	if (w->call.count == 0 && !host_output_alloc(&call, 0))
+		return tcw_error_set(e, TCW_ERR_NOMEM, NULL);
+	return TCW_OK;
+}
+
+/* workerNonce = b64(H(16 random bytes)); caller frees. */
+static int worker_nonce(char **nonce)
+{
+	uint8_t seed[WORKER_NONCE_SEED], h[TCW_SHA256_SIZE];
+	int ret = tcw_random_bytes(seed, sizeof(seed));
+
+	if (ret == TCW_OK)
+		ret = tcw_sha256(seed, sizeof(seed), h);
+	*nonce = ret == TCW_OK ? tcw_b64_encode(h, sizeof(h), NULL) : NULL;
+	if (ret == TCW_OK && !*nonce)
+		ret = TCW_ERR_NOMEM;
+	return ret;
+}
+
+/* Serialises a base64 string object verbatim: its alphabet never needs
+ * escaping, and skipping json-c's per-character escape loop matters for
+ * megabyte-sized outputs. */
+static int b64_to_json(json_object *o, struct printbuf *pb, int level, int flags)
+{
+	(void)level, (void)flags;
+	if (printbuf_memappend(pb, "\"", 1) < 0 ||
+	    printbuf_memappend(pb, json_object_get_string(o), json_object_get_string_len(o)) < 0 ||
+	    printbuf_memappend(pb, "\"", 1) < 0)
+		return -1;
+	return 0;
+}
+
+/* A JSON string of base64 text b64[0..len). NULL on allocation failure. */
+static json_object *b64_string(const char *b64, size_t len)
+{
+	json_object *o = json_object_new_string_len(b64, (int)len);
+
+	if (o)
+		json_object_set_serializer(o, b64_to_json, NULL, NULL);
+	return o;
+}
+
+/* One outData item object from its final texts. */
+static json_object *out_item_json(const struct tcw_item_text *t, size_t data_len)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o || tcwi_json_add(o, "index", json_object_new_int64(t->index)) < 0 ||
+	    tcwi_json_add(o, "data", b64_string(t->data, data_len)) < 0 ||
+	    tcwi_json_add(o, "encryptedDataEncryptionKey", json_object_new_string(t->dek)) < 0 ||
+	    tcwi_json_add(o, "iv", json_object_new_string(t->iv)) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The result reply for id from the signed fields; sets *reply / *size. */
+static int result_json(struct wo *w, json_object *id, const char *nonce,
+                       const struct tcw_item_text *items, const size_t *lens, size_t count,
+                       const char *signature, char **reply, size_t *size)
+{
+	json_object *root = json_object_new_object(), *res = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	int ret = TCW_ERR_NOMEM;
+
+	if (!root || !res || !arr)
+		goto out;
+	for (size_t i = 0; i < count; i++)
+		if (json_object_array_add(arr, out_item_json(&items[i], lens[i])) < 0 ||
+		    !json_object_array_get_idx(arr, i))
+			goto out;
+	if (tcwi_json_add(res, "workloadId", json_object_new_string(w->workload_id)) < 0 ||
+	    tcwi_json_add(res, "workOrderId", json_object_new_string(w->wo_id)) < 0 ||
+	    tcwi_json_add(res, "workerId", json_object_new_string(w->worker_id)) < 0 ||
+	    tcwi_json_add(res, "requesterId", json_object_new_string(w->requester_id)) < 0 ||
+	    tcwi_json_add(res, "workerNonce", json_object_new_string(nonce)) < 0)
+		goto out;
+	ret = tcwi_json_add(res, "outData", arr);
+	arr = NULL;
+	if (ret < 0 ||
+	    (ret = tcwi_json_add(res, "workerSignature", json_object_new_string(signature))) < 0)
+		goto out;
+	ret = TCW_ERR_NOMEM;
+	if (tcwi_json_add(root, "jsonrpc", json_object_new_string("2.0")) < 0 ||
+	    json_object_object_add(root, "id", json_object_get(id)) < 0)
+		goto out;
+	ret = tcwi_json_add(root, "result", res);
+	res = NULL;
+	if (ret == TCW_OK)
+		ret = tcwi_json_dump(root, reply, size);
+out:
+	json_object_put(arr);
+	json_object_put(res);
+	json_object_put(root);
+	return ret;
+}
+
+/* Encrypts the outputs, signs WH and serialises the result reply. */
+static int build_result(struct wo *w, json_object *id, char **reply, size_t *size,
+                        struct tcw_error *e)
+{
+	struct tcwi_item *tmpl[TCWI_MAX_ITEMS];
+	struct tcw_item_text items[TCW_WL_MAX_OUTPUTS];
+	char *data[TCW_WL_MAX_OUTPUTS] = {0}, *nonce = NULL, *signature = NULL;
+	size_t lens[TCW_WL_MAX_OUTPUTS] = {0}, der_size = 0, n = w->call.count;
+	uint8_t wh[TCW_SHA256_SIZE], der[TCW_ECDSA_DER_MAX];
+	int ret, reused = 0;
+
+	for (size_t i = 0; i < w->out_count; i++)
+		tmpl[i] = &w->out[i];
+	tcwi_items_sort(tmpl, w->out_count);
+	for (size_t i = 0; i < n; i++) {
+		const struct tcwi_item *t = i < w->out_count ? tmpl[i] : NULL;
+		struct tcw_buf *o = &w->call.out[i];
+
+		ret = tcwi_item_seal(&w->s, t, o->data, o->size, &data[i], &lens[i], &reused);
+		tcw_free_secret(o->data, o->size);
+		*o = (struct tcw_buf){0};
+		if (ret < 0)
+			goto out;
+		items[i] = (struct tcw_item_text){
+		    .index = t ? t->text.index : (int64_t)i,
+		    .data = data[i],
+		    .dek = t ? (t->text.dek ? t->text.dek : "") : "null",
+		    .iv = t ? (t->text.iv ? t->text.iv : "") : "",
+		};
+	}
+	ret = worker_nonce(&nonce);
+	if (ret == TCW_OK)
+		ret = tcw_response_hash(nonce, w->wo_id, w->worker_id, w->workload_id,
+		                        w->requester_id, items, n, wh);
+	if (ret == TCW_OK)
+		ret = tcw_keys_sign(w->s.keys, wh, der, &der_size);
+	if (ret == TCW_OK && !(signature = tcw_b64_encode(der, der_size, NULL)))
+		ret = TCW_ERR_NOMEM;
+	if (ret == TCW_OK)
+		ret = result_json(w, id, nonce, items, lens, n, signature, reply, size);
+	if (ret == TCW_OK && reused)
+		tcw_logf(TCW_LOG_WARN,
+		         "work order %s: result encrypted with the session key and sessionKeyIv "
+		         "(AES-GCM nonce reuse, protocol.md 12.1)",
+		         w->wo_id);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(data[i]);
+	free(nonce);
+	free(signature);
+	if (ret < 0 && ret != TCW_ERR_NOMEM)
+		ret = TCW_ERR_INTERNAL;
+	return ret == TCW_OK ? TCW_OK : tcw_error_set(e, ret, NULL);
+}
+
+/* Wipes and frees every secret a work order holds, then the work order. */
+static void wo_free(struct wo *w)
+{
+	for (size_t i = 0; i < w->in_count; i++)
+		tcwi_item_clear(&w->in[i]);
+	for (size_t i = 0; i < w->out_count; i++)
+		tcwi_item_clear(&w->out[i]);
+	for (size_t i = 0; i < w->call.count; i++)
+		tcw_free_secret(w->call.out[i].data, w->call.out[i].size);
+	tcw_free_secret(w, sizeof(*w));
+}
+
+/* Runs one WorkOrderSubmit params object (see internal.h). */
+int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_object *params,
+                       char **reply, size_t *reply_size, struct tcw_error *e, const char **wo_id)
+{
+	struct wo *w = calloc(1, sizeof(*w));
+	int ret;
+
+	*wo_id = NULL;
+	if (!w)
+		return tcw_error_set(e, TCW_ERR_NOMEM, NULL);
+	w->p = p;
+	w->params = params;
+	w->s.keys = p->keys;
+	ret = parse_ids(w, e);
+	*wo_id = w->wo_id;
+	if (ret == TCW_OK && !p->keys)
+		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
+	if (ret == TCW_OK)
+		ret = parse_crypto(w, e);
+	if (ret == TCW_OK)
+		ret = parse_items(w, "inData", 1, w->in, &w->in_count, e);
+	if (ret == TCW_OK)
+		ret = parse_items(w, "outData", 0, w->out, &w->out_count, e);
+	if (ret == TCW_OK)
+		ret = verify_request(w, e);
+	/*
+	 * REPLAY SEAM: the replay cache (protocol.md §12.3) is consulted here,
+	 * once integrity and signature have passed and before any inData is
+	 * decrypted; a workOrderId seen before answers TCW_ERR_DUPLICATE.
+	 */
+	if (ret == TCW_OK)
+		ret = open_items(w, e);
+	if (ret == TCW_OK)
+		ret = run_workload(w, e);
+	if (ret == TCW_OK)
+		ret = build_result(w, id, reply, reply_size, e);
+	wo_free(w);
+	return ret;
+}
