@@ -1,3 +1,210 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
-typedef int tcw_placeholder_main_t;
+/* main.c - tcclient command line: subcommand dispatch and option parsing. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcclient.h"
+
+static const char usage_text[] =
+    "Usage: tcclient [submit] --connect URL [options]\n"
+    "\n"
+    "Submits encrypted, signed work orders to a tcworker (or an Avalon\n"
+    "Graphene worker) and verifies and decrypts the results.\n"
+    "\n"
+    "Options:\n"
+    "  --connect URL      ZeroMQ endpoint of the worker (required),\n"
+    "                     e.g. tcp://127.0.0.1:7777\n"
+    "  --file FILE        work orders in the reference test file format:\n"
+    "                     {\"workOrders\":[{\"workloadId\":NAME,\"params\":TEXT}]}\n"
+    "  --workload NAME    submit one work order for workload NAME ...\n"
+    "  --in-data TEXT     ... with TEXT as its input\n"
+    "  --json             print one JSON object per work order on stdout\n"
+    "  --timeout MS       wait at most MS milliseconds per reply (default 60000)\n"
+    "  --worker-id HEX    workerId to put in requests (default\n"
+    "                     hex(sha256(\"graphene-hello\")), like the reference)\n"
+    "  --help             show this help and exit\n"
+    "  --version          show the version and exit\n"
+    "\n"
+    "Exit status: 0 when every work order succeeded and verified, 1 when any\n"
+    "failed, 2 for usage errors.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints a usage error and the help hint; returns TCC_EXIT_USAGE. */
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tcclient: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'tcclient --help' for more information.\n", stderr);
+	return TCC_EXIT_USAGE;
+}
+
+/* Parses the --timeout value; 0 or TCW_ERR_INVALID_PARAM. */
+static int parse_timeout(const char *text, int *out)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v <= 0 || v > TCC_MAX_TIMEOUT_MS ||
+	    v > INT_MAX)
+		return TCW_ERR_INVALID_PARAM;
+	*out = (int)v;
+	return 0;
+}
+
+/* 1 when text is non-empty, even-length hex of bounded size. */
+static int worker_id_valid(const char *text)
+{
+	size_t len = strlen(text);
+
+	return len > 0 && len % 2 == 0 && len <= TCC_MAX_WORKER_ID_LEN &&
+	       strspn(text, "0123456789abcdefABCDEF") == len;
+}
+
+/* Checks the combination of options; returns 0 or TCC_EXIT_USAGE. */
+static int check_opts(const struct tcc_submit_opts *o)
+{
+	if (o->connect == NULL || o->connect[0] == '\0')
+		return usage_error("%s", "missing --connect URL");
+	if (o->file != NULL && o->workload != NULL)
+		return usage_error("%s", "--file and --workload cannot be combined");
+	if (o->file == NULL && o->workload == NULL)
+		return usage_error("%s", "nothing to submit: give --file FILE or "
+		                         "--workload NAME --in-data TEXT");
+	if (o->workload != NULL && o->in_data == NULL)
+		return usage_error("%s", "--workload needs --in-data TEXT");
+	if (o->in_data != NULL && o->workload == NULL)
+		return usage_error("%s", "--in-data needs --workload NAME");
+	if (o->workload != NULL && o->workload[0] == '\0')
+		return usage_error("%s", "--workload: empty workload name");
+	if (o->worker_id != NULL && !worker_id_valid(o->worker_id))
+		return usage_error("--worker-id '%s': expected an even number of "
+		                   "hex digits (at most 256)",
+		                   o->worker_id);
+	return 0;
+}
+
+/* Parses submit options; returns -1 to continue, else an exit status. */
+static int parse_submit(int argc, char **argv, struct tcc_submit_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"connect", required_argument, NULL, 'c'},
+	    {"file", required_argument, NULL, 'f'},
+	    {"workload", required_argument, NULL, 'w'},
+	    {"in-data", required_argument, NULL, 'i'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"worker-id", required_argument, NULL, 'W'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->connect = optarg;
+			break;
+		case 'f':
+			o->file = optarg;
+			break;
+		case 'w':
+			o->workload = optarg;
+			break;
+		case 'i':
+			o->in_data = optarg;
+			break;
+		case 'j':
+			o->json = 1;
+			break;
+		case 'W':
+			o->worker_id = optarg;
+			break;
+		case 't':
+			if (parse_timeout(optarg, &o->timeout_ms) != 0)
+				return usage_error("--timeout '%s': expected "
+				                   "milliseconds between 1 and 86400000",
+				                   optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return TCC_EXIT_OK;
+		case 'V':
+			printf("tcclient %s\n", TCW_VERSION);
+			return TCC_EXIT_OK;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (strncmp(argv[optind - 1], "--", 2) == 0 || optopt == 0)
+				return usage_error("invalid option '%s'", argv[optind - 1]);
+			return usage_error("invalid option '-%c'", optopt);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+/* Runs `tcclient submit`; returns the process exit status. */
+static int cmd_submit(int argc, char **argv)
+{
+	struct tcc_submit_opts o = {.timeout_ms = TCC_DEFAULT_TIMEOUT_MS};
+	struct tcc_order_list orders = {0};
+	char err[TCC_ERR_SIZE];
+	int rc;
+
+	rc = parse_submit(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	rc = check_opts(&o);
+	if (rc != 0)
+		return rc;
+	if (o.file != NULL) {
+		if (tcc_orders_load(o.file, &orders, err, sizeof(err)) != 0) {
+			fprintf(stderr, "tcclient: %s\n", err);
+			return TCC_EXIT_USAGE;
+		}
+		fprintf(stderr, "work order json file : %s\n", o.file);
+	} else if (tcc_orders_add(&orders, o.workload, o.in_data, strlen(o.in_data)) != 0) {
+		fputs("tcclient: out of memory\n", stderr);
+		return TCC_EXIT_FAIL;
+	}
+	rc = tcc_submit_run(&o, &orders);
+	tcc_orders_fini(&orders);
+	return rc;
+}
+
+/* Dispatches the subcommand; returns the process exit status. */
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return TCC_EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (cmd[0] == '-')
+		return cmd_submit(argc, argv);
+	if (strcmp(cmd, "submit") == 0)
+		return cmd_submit(argc - 1, argv + 1);
+	if (strcmp(cmd, "bench") == 0 || strcmp(cmd, "quote") == 0) {
+		fprintf(stderr, "tcclient: '%s' is not available in this version\n", cmd);
+		return TCC_EXIT_USAGE;
+	}
+	return usage_error("unknown command '%s'", cmd);
+}
