@@ -514,7 +514,7 @@ static int build_result(struct wo *w, json_object *id, char **reply, size_t *siz
 	if (ret == TCW_OK && reused)
 		tcw_logf(TCW_LOG_WARN,
 		         "work order %s: result encrypted with the session key and sessionKeyIv "
-		         "(AES-GCM nonce reuse, protocol.md 12.1)",
+		         "(AES-GCM nonce reuse, see docs/protocol.md 12.1)",
 		         w->wo_id);
 out:
 	for (size_t i = 0; i < n; i++)
