@@ -6,8 +6,14 @@ BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure
+# Extra CMake options for the release build, e.g. -DTCW_STATIC_PLUGINS=ON.
+CMAKE_ARGS ?=
+FUZZ_DIR ?= build-fuzz
+SECONDS ?= 60
+FUZZ_JOBS ?= 2
 
-.PHONY: all deps build configure demo test test-release test-asan install clean
+.PHONY: all deps build configure demo demo-python test test-release test-asan install clean
+.PHONY: deps-detect demo-detect
 
 all: build
 
@@ -15,7 +21,8 @@ deps:
 	@bash scripts/install-deps.sh
 
 configure:
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+		$(CMAKE_ARGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -23,19 +30,53 @@ build: configure
 demo: deps build
 	@bash scripts/demo.sh $(BUILD_DIR)
 
-test-asan: deps
-	@cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DTCW_SANITIZE=ON >/dev/null
+# Object detection (docs/detect.md): OpenCV, cascades, sample images.
+deps-detect:
+	@bash scripts/install-deps-detect.sh
+
+# tcdetect + worker: ov-inference and object-detect orders, annotated images in output/.
+demo-detect: deps deps-detect build
+	@bash scripts/demo-detect.sh $(BUILD_DIR) output
+
+# The same orders through the Python sample workloads (embedded CPython).
+demo-python: deps build
+	@bash scripts/demo.sh $(BUILD_DIR) workloads-python.json
+
+test-asan: deps deps-detect
+	@cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DTCW_SANITIZE=ON -DTCW_OPENCV=ON >/dev/null
 	@cmake --build $(ASAN_DIR) -j $(JOBS)
 	@cd $(ASAN_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS)
 
-test-release: deps build
+test-release: deps deps-detect build
 	@cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -j $(JOBS)
 
-# Sanitizer build first, then the release build, whose summary ends the run.
-test: test-asan test-release
+# libFuzzer targets (tests/fuzz/README.md): clang, ASan+UBSan, own build dir.
+.PHONY: fuzz fuzz-build test-fuzz
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTCW_SANITIZE=ON -DTCW_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target tcw_fuzzers
+
+# `make fuzz SECONDS=N`: every target N seconds, FUZZ_JOBS processes each.
+fuzz: fuzz-build
+	@bash tests/fuzz/run-all.sh $(FUZZ_DIR) $(SECONDS) $(FUZZ_JOBS)
+
+# What `make test` runs: each target briefly (TCW_FUZZ_SMOKE_SECONDS).
+test-fuzz: fuzz-build
+	@cd $(FUZZ_DIR) && ctest $(CTEST_FLAGS) -L '^fuzz$$' -j $(JOBS)
+
+# Sanitizer build first, a short fuzz run, then the release build, whose
+# summary ends the run.
+test: test-asan test-fuzz test-release
+
+# Throughput, latency, memory and start-up figures next to the crypto bound
+# (bench/README.md); a few minutes, best on an otherwise idle machine.
+.PHONY: bench
+bench: deps build
+	@bash bench/run.sh $(BUILD_DIR)
 
 install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "tcclient.h"
 
 static const char usage_text[] =
     "Usage: tcclient [submit] --connect URL [options]\n"
+    "       tcclient bench --connect URL [-n N] [-c C] [options]  (tcclient bench --help)\n"
     "\n"
     "Submits encrypted, signed work orders to a tcworker (or an Avalon\n"
     "Graphene worker) and verifies and decrypts the results.\n"
@@ -23,12 +25,33 @@ static const char usage_text[] =
     "                     {\"workOrders\":[{\"workloadId\":NAME,\"params\":TEXT}]}\n"
     "  --workload NAME    submit one work order for workload NAME ...\n"
     "  --in-data TEXT     ... with TEXT as its input\n"
+    "  --in-file FILE     ... or with the bytes of FILE (e.g. an image)\n"
+    "  --out-dir DIR      save every output of a verified result as a file in\n"
+    "                     DIR: <input stem or orderN>.<index>.<png|json|txt|...>\n"
     "  --json             print one JSON object per work order on stdout\n"
     "  --timeout MS       wait at most MS milliseconds per reply (default 60000)\n"
     "  --worker-id HEX    workerId to put in requests (default\n"
     "                     hex(sha256(\"graphene-hello\")), like the reference)\n"
+    "  --expect-mrenclave HEX  require an SGX quote in the signup whose MRENCLAVE\n"
+    "                     is HEX (64 hex digits); a mismatch is fatal\n"
+    "  --expect-mrsigner HEX   the same for MRSIGNER\n"
+    "  --signup-file FILE use this saved signup reply instead of asking the\n"
+    "                     worker (a worker restarted with its --keys-file keeps it)\n"
+    "  --save-signup FILE save the worker's signup reply to FILE\n"
+    "  --compat           build requests exactly as the reference client does\n"
+    "                     (one session key and IV for everything); default:\n"
+    "                     nonce-safe, a fresh key and IV for every encryption\n"
+    "  --out-items N      nonce-safe: ask for N outputs under their own keys\n"
+    "                     (outData templates, 1..16, default 1)\n"
+    "  --sign             sign each request (requesterSignature, verifyingKey)\n"
+    "                     with a secp256k1 key made for this run\n"
+    "  --signing-key FILE sign with the key in FILE (64 hex digits)\n"
     "  --help             show this help and exit\n"
     "  --version          show the version and exit\n"
+    "\n"
+    "When the signup carries an SGX quote, its REPORTDATA must bind the signup\n"
+    "keys (else fatal); MRENCLAVE, MRSIGNER, ISVPRODID and ISVSVN are printed.\n"
+    "Offline inspection of a quote: tcclient quote FILE (see tcclient quote --help).\n"
     "\n"
     "Exit status: 0 when every work order succeeded and verified, 1 when any\n"
     "failed, 2 for usage errors.\n";
@@ -82,12 +105,22 @@ static int check_opts(const struct tcc_submit_opts *o)
 	if (o->file == NULL && o->workload == NULL)
 		return usage_error("%s", "nothing to submit: give --file FILE or "
 		                         "--workload NAME --in-data TEXT");
-	if (o->workload != NULL && o->in_data == NULL)
-		return usage_error("%s", "--workload needs --in-data TEXT");
-	if (o->in_data != NULL && o->workload == NULL)
-		return usage_error("%s", "--in-data needs --workload NAME");
+	if (o->in_data != NULL && o->in_file != NULL)
+		return usage_error("%s", "--in-data and --in-file cannot be combined");
+	if (o->workload != NULL && o->in_data == NULL && o->in_file == NULL)
+		return usage_error("%s", "--workload needs --in-data TEXT or --in-file FILE");
+	if ((o->in_data != NULL || o->in_file != NULL) && o->workload == NULL)
+		return usage_error("%s", "--in-data/--in-file need --workload NAME");
 	if (o->workload != NULL && o->workload[0] == '\0')
 		return usage_error("%s", "--workload: empty workload name");
+	if ((o->expect_mrenclave != NULL && !tcc_measurement_valid(o->expect_mrenclave)) ||
+	    (o->expect_mrsigner != NULL && !tcc_measurement_valid(o->expect_mrsigner)))
+		return usage_error("%s", "--expect-mrenclave/--expect-mrsigner: expected 64 hex "
+		                         "digits");
+	if (o->signup_file != NULL && o->save_signup != NULL)
+		return usage_error("%s", "--signup-file and --save-signup cannot be combined");
+	if (o->compat && o->out_items != 0)
+		return usage_error("%s", "--out-items needs the nonce-safe mode (not --compat)");
 	if (o->worker_id != NULL && !worker_id_valid(o->worker_id))
 		return usage_error("--worker-id '%s': expected an even number of "
 		                   "hex digits (at most 256)",
@@ -103,9 +136,19 @@ static int parse_submit(int argc, char **argv, struct tcc_submit_opts *o)
 	    {"file", required_argument, NULL, 'f'},
 	    {"workload", required_argument, NULL, 'w'},
 	    {"in-data", required_argument, NULL, 'i'},
+	    {"in-file", required_argument, NULL, 'F'},
+	    {"out-dir", required_argument, NULL, 'D'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"worker-id", required_argument, NULL, 'W'},
+	    {"expect-mrenclave", required_argument, NULL, 'E'},
+	    {"expect-mrsigner", required_argument, NULL, 'M'},
+	    {"signup-file", required_argument, NULL, 'P'},
+	    {"save-signup", required_argument, NULL, 'O'},
+	    {"compat", no_argument, NULL, 'C'},
+	    {"out-items", required_argument, NULL, 'N'},
+	    {"sign", no_argument, NULL, 'S'},
+	    {"signing-key", required_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -128,11 +171,44 @@ static int parse_submit(int argc, char **argv, struct tcc_submit_opts *o)
 		case 'i':
 			o->in_data = optarg;
 			break;
+		case 'F':
+			o->in_file = optarg;
+			break;
+		case 'D':
+			o->out_dir = optarg;
+			break;
 		case 'j':
 			o->json = 1;
 			break;
 		case 'W':
 			o->worker_id = optarg;
+			break;
+		case 'E':
+			o->expect_mrenclave = optarg;
+			break;
+		case 'M':
+			o->expect_mrsigner = optarg;
+			break;
+		case 'P':
+			o->signup_file = optarg;
+			break;
+		case 'O':
+			o->save_signup = optarg;
+			break;
+		case 'C':
+			o->compat = 1;
+			break;
+		case 'N':
+			if (tcc_parse_out_items(optarg, &o->out_items) != 0)
+				return usage_error("--out-items '%s': expected 1 to %u", optarg,
+				                   TCW_WL_MAX_OUTPUTS);
+			break;
+		case 'S':
+			o->sign = 1;
+			break;
+		case 'K':
+			o->sign = 1;
+			o->signing_key_file = optarg;
 			break;
 		case 't':
 			if (parse_timeout(optarg, &o->timeout_ms) != 0)
@@ -179,12 +255,20 @@ static int cmd_submit(int argc, char **argv)
 			return TCC_EXIT_USAGE;
 		}
 		fprintf(stderr, "work order json file : %s\n", o.file);
+	} else if (o.in_file != NULL) {
+		if (tcc_orders_add_file(&orders, o.workload, o.in_file, err, sizeof(err)) != 0) {
+			fprintf(stderr, "tcclient: %s\n", err);
+			return TCC_EXIT_USAGE;
+		}
 	} else if (tcc_orders_add(&orders, o.workload, o.in_data, strlen(o.in_data)) != 0) {
 		fputs("tcclient: out of memory\n", stderr);
 		return TCC_EXIT_FAIL;
 	}
-	rc = tcc_submit_run(&o, &orders);
+	rc = o.sign ? tcc_signing_key(o.signing_key_file, o.signing_key) : 0;
+	if (rc == 0)
+		rc = tcc_submit_run(&o, &orders);
 	tcc_orders_fini(&orders);
+	tcw_wipe(o.signing_key, sizeof(o.signing_key));
 	return rc;
 }
 
@@ -202,9 +286,9 @@ int main(int argc, char **argv)
 		return cmd_submit(argc, argv);
 	if (strcmp(cmd, "submit") == 0)
 		return cmd_submit(argc - 1, argv + 1);
-	if (strcmp(cmd, "bench") == 0 || strcmp(cmd, "quote") == 0) {
-		fprintf(stderr, "tcclient: '%s' is not available in this version\n", cmd);
-		return TCC_EXIT_USAGE;
-	}
+	if (strcmp(cmd, "quote") == 0)
+		return tcc_quote_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "bench") == 0)
+		return tcc_bench_main(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);
 }

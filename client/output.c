@@ -104,6 +104,13 @@ static int report_text(FILE *out, const struct tcc_outcome *o)
 	switch (o->kind) {
 	case TCC_OUT_OK:
 		for (i = 0; i < r->output_count; i++) {
+			if (o->saved != NULL)
+				fprintf(stderr, "Work order output saved : %s\n", o->saved[i]);
+			if (o->saved != NULL && !tcc_utf8_valid(r->outputs[i].data, r->outputs[i].size)) {
+				fprintf(out, "Work order result : %zu bytes saved to %s\n",
+				        r->outputs[i].size, o->saved[i]);
+				continue;
+			}
 			text = tcc_escape(r->outputs[i].data, r->outputs[i].size);
 			if (text == NULL)
 				return TCW_ERR_NOMEM;
@@ -224,7 +231,7 @@ static int report_json(FILE *out, const struct tcc_outcome *o)
 	    json_object_object_add(obj, "workOrderId", json_object_new_string(o->work_order_id)) !=
 	        0)
 		goto out;
-	if (fill_json(obj, o) != 0)
+	if (fill_json(obj, o) != 0 || tcc_json_add_saved(obj, o) != 0)
 		goto out;
 	fprintf(out, "%s\n",
 	        json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |

@@ -137,10 +137,30 @@ static enum xchg conn_exchange(struct conn *c, const char *req, size_t len, char
 	return x;
 }
 
+/* Writes the signup reply text to path (--save-signup); 0 or -1 (printed). */
+static int save_signup(const char *path, const char *reply, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	int ok;
+
+	if (f == NULL) {
+		fprintf(stderr, "tcclient: --save-signup %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	ok = fwrite(reply, 1, size, f) == size;
+	if (fclose(f) != 0 || !ok) {
+		fprintf(stderr, "tcclient: --save-signup %s: write failed\n", path);
+		return -1;
+	}
+	fprintf(stderr, "worker signup: saved to %s\n", path);
+	return 0;
+}
+
 /* Asks the worker for its signup data and verifies it into su (released
- * by tcw_signup_fini); 0, TCW_ERR_REMOTE (no usable reply) or the error of
+ * by tcw_signup_fini), saving the reply to save_path when not NULL; 0,
+ * TCW_ERR_REMOTE (no usable reply or not saved) or the error of
  * tcw_signup_parse. */
-static int do_signup(struct conn *c, struct tcw_signup *su)
+static int do_signup(struct conn *c, struct tcw_signup *su, const char *save_path)
 {
 	struct tcw_error e = {0};
 	char req[128], *reply = NULL;
@@ -163,6 +183,8 @@ static int do_signup(struct conn *c, struct tcw_signup *su)
 		return TCW_ERR_REMOTE;
 	}
 	rc = tcw_signup_parse(reply, size, su, &e);
+	if (rc == 0 && save_path != NULL && save_signup(save_path, reply, size) != 0)
+		rc = TCW_ERR_REMOTE;
 	free(reply);
 	if (rc == TCW_ERR_VERIFY) {
 		fputs("tcclient: worker signup: encryption_key_signature does "
@@ -215,13 +237,18 @@ static int run_order(struct conn *c, const struct tcc_submit_opts *opts,
                      const struct tcw_signup *su, const struct tcc_order_spec *spec, size_t i,
                      size_t n)
 {
-	struct tcw_order_options oo = {.worker_id = opts->worker_id};
+	struct tcw_order_options oo = {
+	    .worker_id = opts->worker_id,
+	    .nonce_safe = !opts->compat,
+	    .out_items = opts->out_items,
+	    .signing_key = opts->sign ? opts->signing_key : NULL,
+	};
 	struct tcw_wl_input in = {0, spec->input, spec->input_size};
 	struct tcw_order_result res = {0};
 	struct tcc_outcome out = {.workload = spec->workload, .res = &res};
 	struct tcw_error e = {0};
 	struct tcw_order *o = NULL;
-	char detail[TCC_ERR_SIZE], *reply = NULL;
+	char detail[TCC_ERR_SIZE], *reply = NULL, **saved = NULL;
 	const char *req, *why = "";
 	size_t len = 0, size = 0;
 	enum xchg x;
@@ -249,9 +276,17 @@ static int run_order(struct conn *c, const struct tcc_submit_opts *opts,
 	}
 	rc = tcw_order_check_reply(o, su->verifying_key, reply, size, &res, &e);
 	classify_reply(rc, &e, &out, detail, sizeof(detail));
+	if (out.kind == TCC_OUT_OK && opts->out_dir != NULL) {
+		/* --out-dir: a result that cannot be saved counts as failed. */
+		if (tcc_save_outputs(opts->out_dir, opts->in_file, i + 1, &res, &saved, detail,
+		                     sizeof(detail)) != 0)
+			out.kind = TCC_OUT_REQUEST;
+		out.saved = saved;
+	}
 report:
 	if (tcc_report(stdout, opts->json, &out) != 0)
 		fputs("tcclient: out of memory while printing a result\n", stderr);
+	tcc_paths_free(saved, res.output_count);
 	tcw_order_result_fini(&res);
 	tcw_order_free(&o);
 	free(reply);
@@ -262,6 +297,7 @@ report:
 int tcc_submit_run(const struct tcc_submit_opts *opts, const struct tcc_order_list *orders)
 {
 	struct conn c = {.url = opts->connect, .timeout_ms = opts->timeout_ms};
+	struct tcc_quote_expect x = {0};
 	struct tcw_signup su = {0};
 	int status = TCC_EXIT_FAIL, rc;
 	size_t i;
@@ -278,8 +314,27 @@ int tcc_submit_run(const struct tcc_submit_opts *opts, const struct tcc_order_li
 		status = rc == TCW_ERR_INVALID_PARAM ? TCC_EXIT_USAGE : TCC_EXIT_FAIL;
 		goto out;
 	}
-	if (do_signup(&c, &su) != 0)
+	if (opts->signup_file != NULL) {
+		/* A signup kept from earlier: the worker must still hold these keys. */
+		if (tcc_signup_load(opts->signup_file, &su) != 0) {
+			status = TCC_EXIT_USAGE;
+			goto out;
+		}
+		fprintf(stderr,
+		        "worker signup: from %s, RSA %u-bit encryption key, signature "
+		        "verified\n",
+		        opts->signup_file, tcw_rsa_pem_bits(su.encryption_key));
+	} else if (do_signup(&c, &su, opts->save_signup) != 0) {
 		goto out;
+	}
+	x.mrenclave = opts->expect_mrenclave;
+	x.mrsigner = opts->expect_mrsigner;
+	if (tcc_quote_check_signup(stderr, &su, &x) != 0)
+		goto out;
+	fprintf(stderr, "work order requests: %s%s\n",
+	        opts->compat ? "reference client layout (--compat)"
+	                     : "nonce-safe (own data key and IV per item)",
+	        opts->sign ? ", signed" : "");
 	if (orders->count == 0)
 		fputs("tcclient: no work orders to submit\n", stderr);
 	status = TCC_EXIT_OK;

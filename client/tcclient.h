@@ -43,6 +43,24 @@ struct tcc_submit_opts {
 	const char *worker_id; /* hex workerId, NULL = library default */
 	int json;              /* one JSON object per order on stdout */
 	int timeout_ms;        /* receive timeout per reply */
+
+	/* SGX quote expectations (hex), NULL = any; signup kept in files. */
+	const char *expect_mrenclave;
+	const char *expect_mrsigner;
+	const char *signup_file; /* use this saved signup instead of asking */
+	const char *save_signup; /* write the worker's signup reply here */
+
+	/* Request shape (protocol.md §12.1): nonce-safe unless compat. */
+	int compat;                   /* --compat: the reference client's messages */
+	size_t out_items;             /* --out-items: outData templates, 0 = 1 */
+	int sign;                     /* --sign / --signing-key: requesterSignature */
+	const char *signing_key_file; /* --signing-key FILE; NULL = fresh key */
+	/* the requester's signing key when sign is set; wiped after the run */
+	uint8_t signing_key[TCW_ECDSA_SECKEY_SIZE];
+
+	/* Files (outdir.c): binary input, outputs saved one file each. */
+	const char *in_file; /* --in-file FILE: the single order's input */
+	const char *out_dir; /* --out-dir DIR: save every output there */
 };
 
 /* How one work order ended. */
@@ -62,6 +80,7 @@ struct tcc_outcome {
 	const char *work_order_id;          /* hex, or NULL when never built */
 	const struct tcw_order_result *res; /* TCC_OUT_OK / TCC_OUT_REMOTE */
 	const char *detail;                 /* human-readable reason for other kinds */
+	char *const *saved; /* --out-dir: file of each output (res->output_count), or NULL */
 };
 
 /* ---- orders.c ---- */
@@ -92,5 +111,59 @@ int tcc_report(FILE *out, int json, const struct tcc_outcome *o);
 /* Runs signup and every order against the worker; returns a TCC_EXIT_*
  * status. */
 int tcc_submit_run(const struct tcc_submit_opts *opts, const struct tcc_order_list *orders);
+
+/* ---- outdir.c ---- */
+
+/* Reads the whole file path (at most TCC_MAX_FILE_SIZE bytes) into *data
+ * (caller frees with tcw_free_secret(*data, *size)); message in err. */
+int tcc_read_input_file(const char *path, uint8_t **data, size_t *size, char *err, size_t errsize);
+/* Saves every output of res into dir (created, mode 0700) as
+ * "<base>.<index>.<ext>" (base: stem of in_file, else "order<order_no>";
+ * ext from the content: png, jpg, bmp, json, txt, bin, ...), mode 0600.
+ * *paths (res->output_count entries) is freed with tcc_paths_free. */
+int tcc_save_outputs(const char *dir, const char *in_file, size_t order_no,
+		     const struct tcw_order_result *res, char ***paths, char *err, size_t errsize);
+/* Appends an order for workload whose input is the content of path; a
+ * message in err on failure. */
+int tcc_orders_add_file(struct tcc_order_list *l, const char *workload, const char *path,
+			char *err, size_t errsize);
+struct json_object;
+/* Adds "files": [saved paths] to a JSON outcome object when o->saved is
+ * set; 0 or -1. */
+int tcc_json_add_saved(struct json_object *obj, const struct tcc_outcome *o);
+/* Frees a list of count paths (NULL-safe). */
+void tcc_paths_free(char **paths, size_t count);
+
+/* ---- modes.c ---- */
+
+/* Parses the --out-items value (1..TCW_WL_MAX_OUTPUTS) into *out; 0 or -1. */
+int tcc_parse_out_items(const char *text, size_t *out);
+
+/* Fills key with the requester's secp256k1 signing key: read from path (64
+ * hex digits, surrounding whitespace allowed) or, when path is NULL, freshly
+ * generated. Returns 0, or TCC_EXIT_USAGE / TCC_EXIT_FAIL after printing
+ * why (key wiped then). */
+int tcc_signing_key(const char *path, uint8_t key[TCW_ECDSA_SECKEY_SIZE]);
+
+/* ---- quote.c ---- */
+
+/* Measurements the signup quote must carry (hex, any case); NULL = any. */
+struct tcc_quote_expect {
+	const char *mrenclave;
+	const char *mrsigner;
+};
+/* 1 when text is exactly 64 hex digits (an MRENCLAVE/MRSIGNER). */
+int tcc_measurement_valid(const char *text);
+/* Checks the quote of a verified signup: parses it, requires REPORTDATA to
+ * bind the signup keys, prints its measurements to out ("worker quote: "
+ * lines) and enforces x. No quote is fine unless x expects something.
+ * Returns 0, or TCW_ERR_VERIFY / TCW_ERR_NOMEM after printing why. */
+int tcc_quote_check_signup(FILE *out, const struct tcw_signup *su,
+                           const struct tcc_quote_expect *x);
+/* Loads a saved signup reply from path and verifies its signature into su
+ * (released by tcw_signup_fini); 0 or -1 after printing why. */
+int tcc_signup_load(const char *path, struct tcw_signup *su);
+/* Runs `tcclient quote` (argv[0] is "quote"); returns the exit status. */
+int tcc_quote_main(int argc, char **argv);
 
 #endif /* TCCLIENT_H */

@@ -4,24 +4,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "internal.h"
-#include "tcw/tcw.h"
+#include "client.h"
 
 #define DEFAULT_WORKER_NAME "graphene-hello"
 #define RANDOM_ID_SIZE 32      /* bytes behind workOrderId, requesterId, requesterNonce */
 #define OUTER_ID_RANGE 100001u /* outer id: random integer 0..100000 */
-/* Largest input: json-c string lengths are ints, base64 grows by 4/3. */
-#define MAX_INPUT_SIZE ((size_t)INT_MAX / 4 * 3 - TCW_GCM_TAG_SIZE)
-
-/* One built work order. Secrets: key (and the inputs, never kept). */
-struct tcw_order {
-	uint8_t key[TCW_AES_KEY_SIZE];
-	uint8_t iv[TCW_GCM_IV_SIZE];
-	char *work_order_id, *worker_id, *workload_id, *requester_id, *nonce;
-	char *request;
-	size_t request_size;
-};
 
 /* Lowercase hex of RANDOM_ID_SIZE fresh random bytes into *out. */
 static int random_hex(char **out)
@@ -77,7 +66,7 @@ static int in_item(const struct tcw_order *o, const struct tcw_wl_input *in, siz
 	int ret = TCW_ERR_NOMEM;
 
 	/* json-c string lengths are ints: keep the base64 text below INT_MAX */
-	if (!item || (in->size && !in->data) || in->size > MAX_INPUT_SIZE) {
+	if (!item || (in->size && !in->data) || in->size > TCWI_CLIENT_MAX_INPUT) {
 		ret = item ? TCW_ERR_INVALID_PARAM : ret;
 		goto out;
 	}
@@ -115,44 +104,73 @@ out:
 	return ret;
 }
 
-/* The inner WorkOrderSubmit params object of o into *out. */
-static int order_params(const struct tcw_order *o, const char *esk_hex,
-                        const struct tcw_wl_input *inputs, size_t count, json_object **out)
+/* The inData items (and, nonce-safe, the outData templates) of o into in
+ * and out, their hashed texts into tin / tout. */
+static int order_items(struct tcw_order *o, const char *pem, const struct tcw_wl_input *inputs,
+                       size_t count, const struct tcw_order_options *opt, json_object *in,
+                       struct tcw_item_text *tin, json_object *out, struct tcw_item_text *tout)
 {
-	struct tcw_item_text texts[TCWI_MAX_ITEMS];
-	uint8_t rh[TCW_SHA256_SIZE], erh[TCW_SHA256_SIZE + TCW_GCM_TAG_SIZE];
-	json_object *params = json_object_new_object(), *arr = json_object_new_array();
-	char *iv_hex = tcw_hex_encode(o->iv, sizeof(o->iv)), *erh_hex = NULL;
-	int ret = TCW_ERR_NOMEM;
+	int ret = TCW_OK;
 
-	*out = NULL;
-	if (!params || !arr || !iv_hex)
-		goto out;
-	for (size_t i = 0; i < count; i++)
-		if ((ret = in_item(o, &inputs[i], i, arr, &texts[i])) < 0)
-			goto out;
-	ret = tcw_request_hash(o->nonce, o->work_order_id, o->worker_id, o->workload_id,
-	                       o->requester_id, texts, count, NULL, 0, rh);
-	if (ret == TCW_OK)
-		ret = tcw_aes_gcm_encrypt(o->key, o->iv, rh, sizeof(rh), erh);
-	if (ret < 0)
-		goto out;
-	ret = TCW_ERR_NOMEM;
-	erh_hex = tcw_hex_encode(erh, sizeof(erh));
-	if (!erh_hex ||
-	    tcwi_json_add(params, "workloadId", json_object_new_string(o->workload_id)) < 0 ||
+	for (size_t i = 0; i < count && ret == TCW_OK; i++)
+		ret = opt && opt->nonce_safe
+		          ? tcwi_client_dek_item(o, pem, &inputs[i], i, in, &tin[i])
+		          : in_item(o, &inputs[i], i, in, &tin[i]);
+	for (size_t j = 0; j < o->out_count && ret == TCW_OK; j++)
+		ret = tcwi_client_template(o, pem, j, out, &tout[j]);
+	return ret;
+}
+
+/* Adds the request fields of o in the reference client's order. */
+static int add_fields(const struct tcw_order *o, json_object *params, const char *iv_hex,
+                      const char *esk_hex)
+{
+	if (tcwi_json_add(params, "workloadId", json_object_new_string(o->workload_id)) < 0 ||
 	    tcwi_json_add(params, "workOrderId", json_object_new_string(o->work_order_id)) < 0 ||
 	    tcwi_json_add(params, "workerId", json_object_new_string(o->worker_id)) < 0 ||
 	    tcwi_json_add(params, "requesterId", json_object_new_string(o->requester_id)) < 0 ||
 	    tcwi_json_add(params, "requesterNonce", json_object_new_string(o->nonce)) < 0 ||
 	    tcwi_json_add(params, "sessionKeyIv", json_object_new_string(iv_hex)) < 0 ||
 	    tcwi_json_add(params, "encryptedSessionKey", json_object_new_string(esk_hex)) < 0)
+		return TCW_ERR_NOMEM;
+	return TCW_OK;
+}
+
+/* The inner WorkOrderSubmit params object of o into *out: the reference
+ * client's fields, outData templates in nonce-safe mode, the signature. */
+static int order_params(struct tcw_order *o, const char *pem, const char *esk_hex,
+                        const struct tcw_wl_input *inputs, size_t count,
+                        const struct tcw_order_options *opt, json_object **out)
+{
+	struct tcw_item_text tin[TCWI_MAX_ITEMS], tout[TCW_WL_MAX_OUTPUTS];
+	uint8_t rh[TCW_SHA256_SIZE], erh[TCW_SHA256_SIZE + TCW_GCM_TAG_SIZE];
+	json_object *params = json_object_new_object(), *in = json_object_new_array();
+	json_object *tmpl = json_object_new_array();
+	char *iv_hex = tcw_hex_encode(o->iv, sizeof(o->iv)), *erh_hex = NULL;
+	int ret = TCW_ERR_NOMEM;
+
+	*out = NULL;
+	if (!params || !in || !tmpl || !iv_hex)
 		goto out;
-	ret = tcwi_json_add(params, "inData", arr);
-	arr = NULL;
+	ret = order_items(o, pem, inputs, count, opt, in, tin, tmpl, tout);
+	if (ret == TCW_OK)
+		ret = tcw_request_hash(o->nonce, o->work_order_id, o->worker_id, o->workload_id,
+		                       o->requester_id, tin, count, tout, o->out_count, rh);
+	if (ret == TCW_OK)
+		ret = tcw_aes_gcm_encrypt(o->key, o->iv, rh, sizeof(rh), erh);
+	if (ret == TCW_OK && !(erh_hex = tcw_hex_encode(erh, sizeof(erh))))
+		ret = TCW_ERR_NOMEM;
+	if (ret == TCW_OK)
+		ret = add_fields(o, params, iv_hex, esk_hex);
+	if (ret == TCW_OK)
+		ret = tcwi_json_add(params, "inData", json_object_get(in));
+	if (ret == TCW_OK && o->out_count)
+		ret = tcwi_json_add(params, "outData", json_object_get(tmpl));
 	if (ret == TCW_OK)
 		ret =
 		    tcwi_json_add(params, "encryptedRequestHash", json_object_new_string(erh_hex));
+	if (ret == TCW_OK && opt && opt->signing_key)
+		ret = tcwi_client_sign(opt->signing_key, rh, params);
 	if (ret == TCW_OK) {
 		*out = params;
 		params = NULL;
@@ -161,7 +179,8 @@ out:
 	tcw_wipe(rh, sizeof(rh));
 	free(iv_hex);
 	free(erh_hex);
-	json_object_put(arr);
+	json_object_put(in);
+	json_object_put(tmpl);
 	json_object_put(params);
 	return ret;
 }
@@ -211,8 +230,9 @@ out:
 /* Builds a WorkOrderSubmit for workload_name with the given inputs (index =
  * position) encrypted for encryption_key_pem, with fresh session key, IV and
  * ids; *out caller frees with tcw_order_free. TCW_ERR_INVALID_PARAM for bad
- * arguments (no inputs, more than 64, bad inner_id), TCW_ERR_CRYPTO for a
- * bad key. */
+ * arguments (no inputs, more than 64, bad inner_id, more than
+ * TCW_WL_MAX_OUTPUTS out_items, an invalid signing key), TCW_ERR_CRYPTO
+ * for a bad encryption key. */
 int tcw_order_build(const char *encryption_key_pem, const char *workload_name,
                     const struct tcw_wl_input *inputs, size_t count,
                     const struct tcw_order_options *opt, struct tcw_order **out)
@@ -226,14 +246,21 @@ int tcw_order_build(const char *encryption_key_pem, const char *workload_name,
 		return TCW_ERR_INVALID_PARAM;
 	*out = NULL;
 	if (!encryption_key_pem || !workload_name || !*workload_name || !inputs || !count ||
-	    count > TCWI_MAX_ITEMS || strlen(workload_name) > TCWI_MAX_WORKLOAD_NAME)
+	    count > TCWI_MAX_ITEMS || strlen(workload_name) > TCWI_MAX_WORKLOAD_NAME ||
+	    (opt && opt->out_items > TCW_WL_MAX_OUTPUTS))
 		return TCW_ERR_INVALID_PARAM;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return TCW_ERR_NOMEM;
-	ret = order_ids(o, encryption_key_pem, workload_name, opt, &esk_hex);
+	if (opt && opt->nonce_safe) {
+		o->out_count = opt->out_items ? opt->out_items : 1;
+		o->out_keys = calloc(o->out_count, sizeof(*o->out_keys));
+	}
+	ret = o->out_count && !o->out_keys ? TCW_ERR_NOMEM : TCW_OK;
 	if (ret == TCW_OK)
-		ret = order_params(o, esk_hex, inputs, count, &params);
+		ret = order_ids(o, encryption_key_pem, workload_name, opt, &esk_hex);
+	if (ret == TCW_OK)
+		ret = order_params(o, encryption_key_pem, esk_hex, inputs, count, opt, &params);
 	if (ret == TCW_OK)
 		ret = order_envelope(o, params, opt ? opt->inner_id : NULL);
 	free(esk_hex);
@@ -273,6 +300,9 @@ void tcw_order_free(struct tcw_order **o)
 	free(p->requester_id);
 	free(p->nonce);
 	free(p->request);
+	for (size_t i = 0; p->out_keys && i < p->out_count; i++)
+		free(p->out_keys[i].dek_text);
+	tcw_free_secret(p->out_keys, p->out_count * sizeof(*p->out_keys));
 	tcw_free_secret(p, sizeof(*p));
 	*o = NULL;
 }
@@ -344,6 +374,22 @@ static int check_worker_signature(const struct tcw_order *o, const char *verifyi
 	return ret == TCW_OK ? TCW_OK : tcw_error_set(e, ret, "result.workerSignature");
 }
 
+/* Gives a per-item-key output the data key of the outData template whose
+ * encryptedDataEncryptionKey it echoes (left without: it cannot open). */
+static void template_key(const struct tcw_order *o, struct tcwi_item *it)
+{
+	if (it->mode != TCWI_KEY_DEK)
+		return;
+	for (size_t j = 0; j < o->out_count; j++) {
+		if (o->out_keys[j].dek_text &&
+		    strcasecmp(o->out_keys[j].dek_text, it->text.dek) == 0) {
+			memcpy(it->dek, o->out_keys[j].dek, sizeof(it->dek));
+			it->has_dek = 1;
+			return;
+		}
+	}
+}
+
 /* Decrypts the items into res->outputs, sorted by index. */
 static int open_outputs(const struct tcw_order *o, struct tcwi_item *items, size_t count,
                         struct tcw_order_result *res, struct tcw_error *e)
@@ -354,8 +400,10 @@ static int open_outputs(const struct tcw_order *o, struct tcwi_item *items, size
 
 	memcpy(s.key, o->key, sizeof(s.key));
 	memcpy(s.iv, o->iv, sizeof(s.iv));
-	for (size_t i = 0; i < count && ret == TCW_OK; i++)
+	for (size_t i = 0; i < count && ret == TCW_OK; i++) {
+		template_key(o, &items[i]);
 		ret = tcwi_item_decrypt(&s, &items[i], e);
+	}
 	tcw_wipe(s.key, sizeof(s.key));
 	if (ret < 0)
 		return ret;

@@ -143,6 +143,7 @@ int tcwi_hex_valid(const char *text, size_t len)
 int tcwi_item_parse(json_object *obj, const char *array, size_t pos, struct tcwi_item *it,
                     struct tcw_error *e)
 {
+	uint8_t digest[TCW_SHA256_SIZE]; /* a dataHash is hex of one SHA-256 */
 	const char *field = "";
 	size_t hash_len = 0, dek_len = 0, iv_len = 0;
 
@@ -157,7 +158,8 @@ int tcwi_item_parse(json_object *obj, const char *array, size_t pos, struct tcwi
 	}
 	field = "dataHash";
 	if (item_str(obj, field, TCWI_MAX_DATA_HASH, &it->text.data_hash, &hash_len) < 0 ||
-	    (hash_len && !tcwi_hex_valid(it->text.data_hash, hash_len)))
+	    (hash_len && tcw_hex_decode_exact(it->text.data_hash, hash_len, digest,
+	                                      sizeof(digest)) < 0))
 		goto bad;
 	field = "data";
 	if (item_str(obj, field, SIZE_MAX, &it->text.data, &it->data_len) < 0)

@@ -79,8 +79,9 @@ int tcwi_utf8_valid(const uint8_t *s, size_t len)
 	return 1;
 }
 
-/* Parses one complete JSON text strictly (see internal.h); *out caller puts. */
-int tcwi_json_parse(const char *text, size_t len, json_object **out)
+/* tcwi_json_parse; with nest_params a large envelope's "params" string may
+ * come back already parsed (see tcwi_json_parse_fast). */
+static int json_parse(const char *text, size_t len, int nest_params, json_object **out)
 {
 	struct json_tokener *tok = NULL;
 	json_object *o = NULL;
@@ -90,8 +91,20 @@ int tcwi_json_parse(const char *text, size_t len, json_object **out)
 	if (!out)
 		return TCW_ERR_INVALID_PARAM;
 	*out = NULL;
-	if ((!text && len) || len > INT_MAX - 1 || (len && memchr(text, '\0', len)) ||
-	    !tcwi_utf8_valid((const uint8_t *)text, len))
+	if ((!text && len) || len > INT_MAX - 1)
+		return TCW_ERR_INVALID_REQUEST;
+#ifdef TCW_HAVE_SIMDJSON
+	/* large texts: simdjson, which also rejects invalid UTF-8 and any raw
+	 * NUL; json-c decides whatever it does not take */
+	if (len >= TCWI_JSON_FAST_MIN) {
+		ret = tcwi_json_parse_fast(text, len, TCWI_MAX_JSON_DEPTH, nest_params, out);
+		if (ret != TCW_ERR_INVALID_REQUEST)
+			return ret;
+	}
+#else
+	(void)nest_params;
+#endif
+	if ((len && memchr(text, '\0', len)) || !tcwi_utf8_valid((const uint8_t *)text, len))
 		return TCW_ERR_INVALID_REQUEST;
 	tok = json_tokener_new_ex(TCWI_MAX_JSON_DEPTH);
 	if (!tok)
@@ -117,6 +130,12 @@ out:
 	json_object_put(o);
 	json_tokener_free(tok);
 	return ret;
+}
+
+/* Parses one complete JSON text strictly (see internal.h); *out caller puts. */
+int tcwi_json_parse(const char *text, size_t len, json_object **out)
+{
+	return json_parse(text, len, 0, out);
 }
 
 /* Serialises o compactly into *out (caller frees), see internal.h. */
@@ -289,7 +308,9 @@ static int dispatch(const struct tcw_processor *p, struct frame *f, const char *
 
 	if (size > max)
 		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
-	ret = tcwi_json_parse(frame, size, &f->outer);
+	/* a work order's inner request may come back parsed already: the
+	 * "params is an object" case of inner_request() */
+	ret = json_parse(frame, size, 1, &f->outer);
 	if (ret < 0)
 		return tcw_error_set(&f->e, ret, NULL);
 	if (!json_object_is_type(f->outer, json_type_object) ||

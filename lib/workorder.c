@@ -17,6 +17,8 @@
 #define DATA_ENCRYPTION_ALGORITHM "AES-GCM-256"
 #define WORKER_NONCE_SEED 16 /* random bytes hashed into workerNonce */
 #define HOST_LOG_LINE 512
+/* encryptedRequestHash without IV prefix: SHA-256 digest + GCM tag. */
+#define REQ_HASH_SEALED (TCW_SHA256_SIZE + TCW_GCM_TAG_SIZE)
 /* Cap on the summed output sizes, beside the processor's message size:
  * json-c string lengths are ints and base64 grows by 4/3. */
 #define MAX_OUTPUT_TOTAL ((size_t)INT_MAX / 4 * 3 - TCW_GCM_IV_SIZE - TCW_GCM_TAG_SIZE)
@@ -28,6 +30,7 @@ struct call_state {
 	size_t total;         /* sum of the output sizes */
 	size_t max_total;     /* cap on total: the processor's message size */
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC budget end; 0 = no budget */
+	struct tcwi_item *const *sorted; /* inputs in call order, during run() */
 };
 
 /* One work order in flight. Strings are borrowed from the params JSON. */
@@ -39,6 +42,7 @@ struct wo {
 	size_t esk_len, erh_len, sig_len;
 	char name[TCWI_MAX_WORKLOAD_NAME + 1]; /* decoded workloadId */
 	struct tcwi_session s;
+	int key_rejected; /* encryptedSessionKey did not open: s.key is random */
 	uint8_t rh[TCW_SHA256_SIZE];
 	struct tcwi_item in[TCWI_MAX_ITEMS];
 	size_t in_count;
@@ -78,15 +82,24 @@ static int host_output_add(struct tcw_wl_call *call, const void *data, size_t si
 	return 0;
 }
 
+/* CLOCK_MONOTONIC in nanoseconds (0 if the clock cannot be read). */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int host_deadline_passed(const struct tcw_wl_call *call)
 {
 	const struct call_state *st = call ? call->host_private : NULL;
-	struct timespec ts;
 
-	/* no budget is set yet: deadline_ns stays 0 */
-	if (!st || !st->deadline_ns || clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+	/* deadline_ns 0: no budget (tcw_processor.workload_timeout_ms 0) */
+	if (!st || !st->deadline_ns)
 		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec >= st->deadline_ns;
+	return now_ns() >= st->deadline_ns;
 }
 
 static void host_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -167,6 +180,14 @@ static int parse_ids(struct wo *w, struct tcw_error *e)
 	return TCW_OK;
 }
 
+/* Bytes that valid hex text[0..len) decodes to (an "0x" prefix is not data). */
+static size_t hex_bytes(const char *text, size_t len)
+{
+	if (len >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+		len -= 2;
+	return len / 2;
+}
+
 /* Optional member key that, when present, must equal want in any case. */
 static int opt_keyword(struct wo *w, const char *key, const char *want, struct tcw_error *e)
 {
@@ -206,6 +227,13 @@ static int parse_crypto(struct wo *w, struct tcw_error *e)
 	        0 ||
 	    opt_str(w, "sessionKeyIv", TCWI_MAX_SHORT_TEXT, &iv, &iv_len, e) < 0)
 		return e->err;
+	/* lengths are public: an RSA ciphertext is exactly one modulus long, the
+	 * request hash is 32 bytes + tag (+ IV when prefixed) */
+	if (hex_bytes(w->esk, w->esk_len) != (tcw_keys_rsa_bits(w->s.keys) + 7) / 8)
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "encryptedSessionKey");
+	if (hex_bytes(w->erh, w->erh_len) != REQ_HASH_SEALED &&
+	    hex_bytes(w->erh, w->erh_len) != REQ_HASH_SEALED + TCW_GCM_IV_SIZE)
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "encryptedRequestHash");
 	if (iv) {
 		if (tcw_hex_decode_exact(iv, iv_len, w->s.iv, sizeof(w->s.iv)) < 0)
 			return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "sessionKeyIv");
@@ -216,6 +244,31 @@ static int parse_crypto(struct wo *w, struct tcw_error *e)
 	    opt_str(w, "requesterSignature", TCWI_MAX_SIG_B64, &w->sig, &w->sig_len, e) < 0 ||
 	    opt_str(w, "verifyingKey", TCWI_MAX_PEM, &w->vkey, NULL, e) < 0)
 		return e->err;
+	return TCW_OK;
+}
+
+/* The optional fields the worker does not use (protocol.md §4: ignored),
+ * still checked for type and size: responseTimeoutMSecs a non-negative
+ * integer, resultUri / notifyUri / workerEncryptionKey bounded strings. */
+static int parse_unused(struct wo *w, struct tcw_error *e)
+{
+	static const struct {
+		const char *key;
+		size_t max;
+	} strings[] = {
+	    {"resultUri", TCWI_MAX_URI},
+	    {"notifyUri", TCWI_MAX_URI},
+	    {"workerEncryptionKey", TCWI_MAX_WORKER_KEY},
+	};
+	json_object *v = NULL;
+	const char *s = NULL;
+
+	if (json_object_object_get_ex(w->params, "responseTimeoutMSecs", &v) && v &&
+	    (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0))
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "responseTimeoutMSecs");
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (opt_str(w, strings[i].key, strings[i].max, &s, NULL, e) < 0)
+			return e->err;
 	return TCW_OK;
 }
 
@@ -247,7 +300,13 @@ static int parse_items(struct wo *w, const char *key, int required, struct tcwi_
 
 /* ---- request integrity (protocol.md §7) ---------------------------------- */
 
-/* RSA-decrypts encryptedSessionKey into the 32-byte session key. */
+/*
+ * RSA-decrypts encryptedSessionKey into the 32-byte session key. When it
+ * does not open, a random key takes its place and the order goes on to the
+ * request hash check, which then fails: RSA failures and hash failures take
+ * the same path and give the same reply (no padding oracle, protocol.md
+ * §12.8).
+ */
 static int open_session_key(struct wo *w)
 {
 	uint8_t *esk = NULL;
@@ -259,8 +318,8 @@ static int open_session_key(struct wo *w)
 	ret = tcw_keys_rsa_decrypt(w->s.keys, esk, size, w->s.key, sizeof(w->s.key), &n);
 	free(esk);
 	if (ret < 0 || n != sizeof(w->s.key)) {
-		tcw_wipe(w->s.key, sizeof(w->s.key));
-		return TCW_ERR_INTEGRITY;
+		w->key_rejected = 1;
+		return tcw_random_bytes(w->s.key, sizeof(w->s.key));
 	}
 	return TCW_OK;
 }
@@ -320,9 +379,24 @@ static int verify_request(struct wo *w, struct tcw_error *e)
 
 	if (ret == TCW_OK)
 		ret = check_request_hash(w);
+	if (ret == TCW_OK && w->key_rejected)
+		ret = TCW_ERR_INTEGRITY;
 	if (ret == TCW_OK)
 		ret = check_signature(w);
 	return ret == TCW_OK ? TCW_OK : tcw_error_set(e, ret, NULL);
+}
+
+/* Asks the processor's replay hook whether this workOrderId was seen before. */
+static int check_replay(struct wo *w, struct tcw_error *e)
+{
+	int ret;
+
+	if (!w->p->seen)
+		return TCW_OK;
+	ret = w->p->seen(w->p->seen_ctx, w->wo_id, strlen(w->wo_id));
+	if (ret == TCW_OK || ret == TCW_ERR_DUPLICATE || ret == TCW_ERR_NOMEM)
+		return ret == TCW_OK ? TCW_OK : tcw_error_set(e, ret, NULL);
+	return tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
 }
 
 /* Decrypts every inData item and unwraps the data keys of outData templates. */
@@ -365,8 +439,12 @@ static int run_workload(struct wo *w, struct tcw_error *e)
 	    w->p->max_message_size ? w->p->max_message_size : TCW_DEFAULT_MAX_MESSAGE;
 	if (w->call.max_total > MAX_OUTPUT_TOTAL)
 		w->call.max_total = MAX_OUTPUT_TOTAL;
+	if (w->p->workload_timeout_ms)
+		w->call.deadline_ns = now_ns() + (uint64_t)w->p->workload_timeout_ms * 1000000u;
+	w->call.sorted = sorted;
 	if (w->p->runner.run)
 		ret = w->p->runner.run(w->p->runner.ctx, w->name, &g_host, &call);
+	w->call.sorted = NULL;
 	for (size_t i = 0; i < w->in_count; i++)
 		tcwi_item_clear(&w->in[i]);
 	tcw_wipe(call.error, sizeof(call.error));
@@ -375,6 +453,17 @@ static int run_workload(struct wo *w, struct tcw_error *e)
 	/* a successful workload without output answers one empty item */
 	if (w->call.count == 0 && !host_output_alloc(&call, 0))
 		return tcw_error_set(e, TCW_ERR_NOMEM, NULL);
+	return TCW_OK;
+}
+
+/* The text fields of input i of a runner call; see tcw.h. */
+int tcw_call_input_text(const struct tcw_wl_call *call, size_t i, struct tcw_item_text *out)
+{
+	const struct call_state *st = call ? call->host_private : NULL;
+
+	if (!st || !out || !st->sorted || i >= call->input_count)
+		return TCW_ERR_INVALID_PARAM;
+	*out = st->sorted[i]->text;
 	return TCW_OK;
 }
 
@@ -558,16 +647,21 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 	if (ret == TCW_OK)
 		ret = parse_crypto(w, e);
 	if (ret == TCW_OK)
+		ret = parse_unused(w, e);
+	if (ret == TCW_OK)
 		ret = parse_items(w, "inData", 1, w->in, &w->in_count, e);
 	if (ret == TCW_OK)
 		ret = parse_items(w, "outData", 0, w->out, &w->out_count, e);
 	if (ret == TCW_OK)
 		ret = verify_request(w, e);
 	/*
-	 * REPLAY SEAM: the replay cache (protocol.md §12.3) is consulted here,
-	 * once integrity and signature have passed and before any inData is
-	 * decrypted; a workOrderId seen before answers TCW_ERR_DUPLICATE.
+	 * The replay cache (protocol.md §12.3) is consulted here, once
+	 * integrity and signature have passed (so nobody can block an id in
+	 * advance) and before any inData is decrypted; a workOrderId seen
+	 * before answers TCW_ERR_DUPLICATE.
 	 */
+	if (ret == TCW_OK)
+		ret = check_replay(w, e);
 	if (ret == TCW_OK)
 		ret = open_items(w, e);
 	if (ret == TCW_OK)

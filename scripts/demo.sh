@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # demo.sh - starts tcworker on an ephemeral loopback port, submits the nine
 # reference work orders with tcclient, then stops the worker.
-# Usage: scripts/demo.sh [BUILD_DIR]   (run by `make demo`; default: build)
+# Usage: scripts/demo.sh [BUILD_DIR [WORKLOADS_FILE]]   (run by `make demo`;
+#        default: build workloads.json; `make demo-python` passes
+#        workloads-python.json, the Python sample workloads)
 set -euo pipefail
 
 build_arg=${1:-build}
@@ -34,8 +36,9 @@ trap 'exit 143' TERM
 
 # workloads.json names plugins under build/; for another build directory
 # point a private copy at that directory's plugins.
-WORKLOADS=workloads.json
-if [ "$BUILD_DIR" != "$ROOT/build" ]; then
+WORKLOADS=${2:-workloads.json}
+[ -f "$WORKLOADS" ] || { echo "demo: workloads file '$WORKLOADS' not found" >&2; exit 2; }
+if [ "$WORKLOADS" = workloads.json ] && [ "$BUILD_DIR" != "$ROOT/build" ]; then
 	WORKLOADS="$TMP/workloads.json"
 	sed "s|\"build/workloads/|\"$BUILD_DIR/workloads/|g" workloads.json >"$WORKLOADS"
 fi

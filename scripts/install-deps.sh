@@ -10,10 +10,14 @@ PACKAGES=(
   libsecp256k1-dev                          # ECDSA on secp256k1
   libzmq3-dev                               # ZeroMQ transport
   libjson-c-dev                             # JSON parsing and building
+  libsimdjson-dev g++                       # fast parsing of large work orders (lib/jsonfast.cpp)
   libgmp-dev                                # exact big integers for the fib workload
   libinih-dev                               # --config INI files
   libcmocka-dev                             # unit tests
+  clang libclang-rt-14-dev                  # libFuzzer targets (make fuzz, make test)
+  python3-dev                               # embedded CPython for Python workloads (python3-embed)
   python3 python3-zmq python3-pycryptodome python3-ecdsa  # independent interop peer
+  docker-compose python3-jinja2 shellcheck strace  # deploy/ checks: compose config, manifest, scripts
 )
 
 missing=()

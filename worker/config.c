@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <ini.h>
 
 #include "config.h"
 #include "log.h"
+#include "replay.h"
+#include "pyhost.h"
 
 #ifndef TCW_DATADIR
 #define TCW_DATADIR "/usr/local/share/tcworker"
@@ -24,15 +27,33 @@ enum opt_id {
 	OPT_RSA_BITS,
 	OPT_LOG_LEVEL,
 	OPT_MAX_MESSAGE,
+	OPT_ATTEST_DIR,
+	OPT_ATTEST_BIND_ENC,
+	OPT_KEYS_FILE,
+	OPT_REPLAY_CACHE,
+	OPT_REPLAY_TTL,
+	OPT_REPLAY_FILE,
+	OPT_WORKLOAD_TIMEOUT,
+	OPT_THREADS,
+	OPT_QUEUE,
 	OPT_COUNT,
 	/* flag-only options */
 	OPT_CONFIG = OPT_COUNT,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_REGEN_KEYS,
+	OPT_PYTHON_PATH, /* repeatable; also an INI key, handled apart */
 };
+
+/* INI key of --python-path (may appear on several lines). */
+#define PYTHON_PATH_KEY "python-path"
 
 static const char *const g_keys[OPT_COUNT] = {
     "bind", "workload", "rsa-bits", "log-level", "max-message-bytes",
+    "attestation-dir", "attestation-bind-encryption-key", "keys-file",
+    [OPT_REPLAY_CACHE] = "replay-cache", [OPT_REPLAY_TTL] = "replay-ttl",
+    [OPT_REPLAY_FILE] = "replay-file", [OPT_WORKLOAD_TIMEOUT] = "workload-timeout-ms",
+    [OPT_THREADS] = "threads", [OPT_QUEUE] = "queue",
 };
 
 /* Size of the reason buffers used while validating a value. */
@@ -49,6 +70,16 @@ struct ini_ctx {
 	char err[REASON_SIZE];
 };
 
+/* Number of online CPUs (at least 1, at most CONFIG_MAX_THREADS). */
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > (long)CONFIG_MAX_THREADS ? CONFIG_MAX_THREADS : (unsigned)n;
+}
+
 static void print_usage(FILE *out)
 {
 	fprintf(out,
@@ -61,13 +92,37 @@ static void print_usage(FILE *out)
 	        "  --rsa-bits N             RSA key size: 2048, 3072 or 4096 (default %u)\n"
 	        "  --log-level LEVEL        error, warn, info or debug (default info)\n"
 	        "  --max-message-bytes N    largest request accepted, 1..%lu (default %u)\n"
-	        "  --config FILE            INI file with the keys bind, workload, rsa-bits,\n"
-	        "                           log-level, max-message-bytes (top level or\n"
-	        "                           [tcworker]); flags win over the file\n"
+	        "  --config FILE            INI file with the long option names as keys\n"
+	        "                           (bind = ..., except config and regenerate-keys;\n"
+	        "                           top level or [tcworker]); flags win over the file\n"
+	        "  --attestation-dir DIR    Gramine attestation files (default %s)\n"
+	        "  --attestation-bind-encryption-key\n"
+	        "                           quote binds both keys: SHA-256(verifying key)\n"
+	        "                           || SHA-256(encryption key) (default: only the\n"
+	        "                           verifying key, as the reference worker)\n"
+	        "  --keys-file PATH         keep the worker keys in PATH: created on first\n"
+	        "                           start, loaded afterwards (same identity)\n"
+	        "  --regenerate-keys        replace the keys in --keys-file with new ones\n"
+	        "  --replay-cache N         work order ids remembered against replays\n"
+	        "                           (default %u, 0 = replay protection off)\n"
+	        "  --replay-ttl SECONDS     how long an id is remembered (default %u)\n"
+	        "  --replay-file PATH       keep the replay cache in PATH across restarts\n"
+	        "                           (default: PATH.replay for --keys-file PATH)\n"
+	        "  --workload-timeout-ms MS time budget of one workload run (default %u,\n"
+	        "                           0 = none); plugins that poll it stop early\n"
+	        "  --threads N              processing threads, 1..%u (default: the number of\n"
+	        "                           online CPUs, here %u)\n"
+	        "  --queue N                requests that may wait for a thread, 1..%u\n"
+	        "                           (default %u); beyond that \"Worker busy\" (code 8)\n"
 	        "  --help                   show this help and exit\n"
+	        "  --python-path DIR        add DIR to the Python workloads' module path, after\n"
+	        "                           the workloads file's directory (repeatable; INI:\n"
+	        "                           one python-path = DIR line each)\n"
 	        "  --version                show the version and exit\n",
 	        CONFIG_DEFAULT_BIND, CONFIG_DEFAULT_WORKLOAD, CONFIG_DEFAULT_RSA_BITS,
-	        CONFIG_MAX_MESSAGE_LIMIT, TCW_DEFAULT_MAX_MESSAGE);
+	        CONFIG_MAX_MESSAGE_LIMIT, TCW_DEFAULT_MAX_MESSAGE, CONFIG_DEFAULT_ATTESTATION_DIR,
+	        REPLAY_DEFAULT_ENTRIES, REPLAY_DEFAULT_TTL, CONFIG_DEFAULT_WORKLOAD_TIMEOUT_MS,
+	        CONFIG_MAX_THREADS, online_cpus(), CONFIG_MAX_QUEUE, CONFIG_DEFAULT_QUEUE);
 }
 
 /* Replaces *slot with a copy of value. */
@@ -95,6 +150,93 @@ static int parse_decimal(const char *text, unsigned long long *out)
 	if (errno != 0 || end == text || *end != '\0')
 		return TCW_ERR_INVALID_PARAM;
 	*out = v;
+	return 0;
+}
+
+/* Parses a boolean setting (true/false, yes/no, on/off, 1/0) into *out. */
+static int parse_bool(const char *value, int *out, const char *shown, char *why, size_t whysize)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+			*out = strcasecmp(value, yes[i]) == 0;
+			return 0;
+		}
+	}
+	snprintf(why, whysize, "invalid value '%s' (expected true or false)", shown);
+	return TCW_ERR_INVALID_PARAM;
+}
+
+/* Appends a copy of dir to cfg->python_paths. */
+static int python_path_add(struct worker_config *cfg, const char *dir)
+{
+	char **v = realloc(cfg->python_paths, (cfg->python_path_count + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return TCW_ERR_NOMEM;
+	cfg->python_paths = v;
+	v[cfg->python_path_count] = strdup(dir);
+	if (v[cfg->python_path_count] == NULL)
+		return TCW_ERR_NOMEM;
+	cfg->python_path_count++;
+	return 0;
+}
+
+/* Drops the python paths from index keep on. */
+static void python_paths_truncate(struct worker_config *cfg, size_t keep)
+{
+	while (cfg->python_path_count > keep)
+		free(cfg->python_paths[--cfg->python_path_count]);
+	if (keep == 0) {
+		free(cfg->python_paths);
+		cfg->python_paths = NULL;
+	}
+}
+
+/* option_apply for the replay cache and workload budget settings. */
+static int apply_hardening(struct worker_config *cfg, int id, const char *value, const char *shown,
+                           char *why, size_t whysize)
+{
+	unsigned long long n, lo, hi;
+
+	if (id == OPT_REPLAY_FILE)
+		return set_string(&cfg->replay_file, value);
+	hi = id == OPT_REPLAY_CACHE ? REPLAY_MAX_ENTRIES
+	     : id == OPT_REPLAY_TTL ? REPLAY_MAX_TTL
+	                            : CONFIG_MAX_WORKLOAD_TIMEOUT_MS;
+	lo = id == OPT_REPLAY_TTL ? 1 : 0;
+	if (parse_decimal(value, &n) != 0 || n < lo || n > hi) {
+		snprintf(why, whysize, "invalid value '%s' (expected an integer from %llu to %llu)",
+		         shown, lo, hi);
+		return TCW_ERR_INVALID_PARAM;
+	}
+	if (id == OPT_REPLAY_CACHE)
+		cfg->replay_entries = (size_t)n;
+	else if (id == OPT_REPLAY_TTL)
+		cfg->replay_ttl = (unsigned long)n;
+	else
+		cfg->workload_timeout_ms = (unsigned)n;
+	return 0;
+}
+
+/* option_apply for --threads and --queue. */
+static int apply_concurrency(struct worker_config *cfg, int id, const char *value,
+                             const char *shown, char *why, size_t whysize)
+{
+	unsigned long long n, hi = id == OPT_THREADS ? CONFIG_MAX_THREADS : CONFIG_MAX_QUEUE;
+
+	if (parse_decimal(value, &n) != 0 || n < 1 || n > hi) {
+		snprintf(why, whysize, "invalid value '%s' (expected an integer from 1 to %llu)",
+		         shown, hi);
+		return TCW_ERR_INVALID_PARAM;
+	}
+	if (id == OPT_THREADS)
+		cfg->threads = (unsigned)n;
+	else
+		cfg->queue = (unsigned)n;
 	return 0;
 }
 
@@ -142,6 +284,20 @@ static int option_apply(struct worker_config *cfg, int id, const char *value, ch
 		}
 		cfg->max_message = (size_t)n;
 		return 0;
+	case OPT_ATTEST_DIR:
+		return set_string(&cfg->attestation_dir, value);
+	case OPT_ATTEST_BIND_ENC:
+		return parse_bool(value, &cfg->attestation_bind_enc, shown, why, whysize);
+	case OPT_KEYS_FILE:
+		return set_string(&cfg->keys_file, value);
+	case OPT_REPLAY_CACHE:
+	case OPT_REPLAY_TTL:
+	case OPT_REPLAY_FILE:
+	case OPT_WORKLOAD_TIMEOUT:
+		return apply_hardening(cfg, id, value, shown, why, whysize);
+	case OPT_THREADS:
+	case OPT_QUEUE:
+		return apply_concurrency(cfg, id, value, shown, why, whysize);
 	default:
 		snprintf(why, whysize, "unknown setting");
 		return TCW_ERR_INVALID_PARAM;
@@ -196,6 +352,13 @@ static int cfg_ini_value(void *user, const char *section, const char *name, cons
 		log_escape(sec, sizeof(sec), section, strlen(section), LOG_NAME_MAX);
 		cfg_ini_fail(ctx, "%s: unknown section [%s] (expected [tcworker])", shown, sec);
 		return 0;
+	}
+	if (strcmp(name, PYTHON_PATH_KEY) == 0) {
+		rc = value[0] != '\0' ? python_path_add(ctx->cfg, value) : TCW_ERR_INVALID_PARAM;
+		if (rc != 0)
+			cfg_ini_fail(ctx, "%s: %s", shown,
+			             rc == TCW_ERR_NOMEM ? "out of memory" : "empty value");
+		return rc == 0;
 	}
 	for (id = 0; id < OPT_COUNT; id++) {
 		if (strcmp(name, g_keys[id]) == 0)
@@ -297,6 +460,17 @@ static int parse_args(int argc, char **argv, const char **given, struct worker_c
 	    {"rsa-bits", required_argument, NULL, OPT_RSA_BITS},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	    {"max-message-bytes", required_argument, NULL, OPT_MAX_MESSAGE},
+	    {"attestation-dir", required_argument, NULL, OPT_ATTEST_DIR},
+	    {"attestation-bind-encryption-key", no_argument, NULL, OPT_ATTEST_BIND_ENC},
+	    {"keys-file", required_argument, NULL, OPT_KEYS_FILE},
+	    {"regenerate-keys", no_argument, NULL, OPT_REGEN_KEYS},
+	    {"python-path", required_argument, NULL, OPT_PYTHON_PATH},
+	    {"replay-cache", required_argument, NULL, OPT_REPLAY_CACHE},
+	    {"replay-ttl", required_argument, NULL, OPT_REPLAY_TTL},
+	    {"replay-file", required_argument, NULL, OPT_REPLAY_FILE},
+	    {"workload-timeout-ms", required_argument, NULL, OPT_WORKLOAD_TIMEOUT},
+	    {"threads", required_argument, NULL, OPT_THREADS},
+	    {"queue", required_argument, NULL, OPT_QUEUE},
 	    {"config", required_argument, NULL, OPT_CONFIG},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {"version", no_argument, NULL, OPT_VERSION},
@@ -307,7 +481,16 @@ static int parse_args(int argc, char **argv, const char **given, struct worker_c
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (c >= 0 && c < OPT_COUNT) {
-			given[c] = optarg;
+			given[c] = optarg != NULL ? optarg : "true"; /* no_argument: a switch */
+		} else if (c == OPT_PYTHON_PATH) {
+			if (optarg[0] == '\0') {
+				fprintf(stderr, "tcworker: --python-path: empty value\n");
+				return TCW_ERR_INVALID_PARAM;
+			}
+			if (python_path_add(cfg, optarg) != 0)
+				return TCW_ERR_NOMEM;
+		} else if (c == OPT_REGEN_KEYS) {
+			cfg->regenerate_keys = 1;
 		} else if (c == OPT_CONFIG) {
 			if (optarg[0] == '\0') {
 				fprintf(stderr, "tcworker: --config: empty value\n");
@@ -320,7 +503,7 @@ static int parse_args(int argc, char **argv, const char **given, struct worker_c
 			*done = 1;
 			return 0;
 		} else if (c == OPT_VERSION) {
-			printf("tcworker %s\n", TCW_VERSION);
+			printf("tcworker %s\npython: %s\n", TCW_VERSION, pyhost_support());
 			*done = 1;
 			return 0;
 		} else if (c == ':') {
@@ -346,6 +529,7 @@ int config_load(int argc, char **argv, struct worker_config *cfg, int *done)
 {
 	const char *given[OPT_COUNT] = {NULL};
 	char why[REASON_SIZE];
+	size_t flag_paths;
 	int id, rc;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -353,17 +537,28 @@ int config_load(int argc, char **argv, struct worker_config *cfg, int *done)
 	cfg->rsa_bits = CONFIG_DEFAULT_RSA_BITS;
 	cfg->log_level = TCW_LOG_INFO;
 	cfg->max_message = TCW_DEFAULT_MAX_MESSAGE;
+	cfg->replay_entries = REPLAY_DEFAULT_ENTRIES;
+	cfg->replay_ttl = REPLAY_DEFAULT_TTL;
+	cfg->workload_timeout_ms = CONFIG_DEFAULT_WORKLOAD_TIMEOUT_MS;
+	cfg->threads = online_cpus();
+	cfg->queue = CONFIG_DEFAULT_QUEUE;
 	rc = set_string(&cfg->bind, CONFIG_DEFAULT_BIND);
+	if (rc == 0)
+		rc = set_string(&cfg->attestation_dir, CONFIG_DEFAULT_ATTESTATION_DIR);
 	if (rc != 0)
 		return rc;
 	rc = parse_args(argc, argv, given, cfg, done);
 	if (rc != 0 || *done)
 		return rc;
+	flag_paths = cfg->python_path_count;
 	if (cfg->config_file != NULL) {
 		rc = load_ini(cfg->config_file, cfg);
 		if (rc != 0)
 			return rc;
 	}
+	/* --python-path flags replace the file's python-path lines */
+	if (flag_paths > 0)
+		python_paths_truncate(cfg, flag_paths);
 	for (id = 0; id < OPT_COUNT; id++) {
 		if (given[id] == NULL)
 			continue;
@@ -376,6 +571,11 @@ int config_load(int argc, char **argv, struct worker_config *cfg, int *done)
 			return rc;
 		}
 	}
+	if (cfg->regenerate_keys && cfg->keys_file == NULL) {
+		fprintf(stderr, "tcworker: --regenerate-keys needs --keys-file PATH (without it, "
+		                "new keys are generated at every start anyway)\n");
+		return TCW_ERR_INVALID_PARAM;
+	}
 	if (cfg->workload == NULL)
 		return default_workload(cfg);
 	return 0;
@@ -387,5 +587,9 @@ void config_fini(struct worker_config *cfg)
 	free(cfg->bind);
 	free(cfg->workload);
 	free(cfg->config_file);
+	free(cfg->replay_file);
+	free(cfg->attestation_dir);
+	free(cfg->keys_file);
+	python_paths_truncate(cfg, 0);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -11,8 +11,19 @@
 #define CONFIG_DEFAULT_WORKLOAD "workloads.json"
 /* Default RSA modulus size (what Avalon registers: RSA-OAEP-3072). */
 #define CONFIG_DEFAULT_RSA_BITS 3072u
+/* Default root of Gramine's attestation pseudo-files. */
+#define CONFIG_DEFAULT_ATTESTATION_DIR "/dev/attestation"
+/* Default per-work-order workload budget, milliseconds. */
+#define CONFIG_DEFAULT_WORKLOAD_TIMEOUT_MS 10000u
+/* Largest accepted --workload-timeout-ms (one hour). */
+#define CONFIG_MAX_WORKLOAD_TIMEOUT_MS 3600000u
 /* Largest accepted --max-message-bytes. */
 #define CONFIG_MAX_MESSAGE_LIMIT (1024ul * 1024ul * 1024ul)
+/* Largest accepted --threads (the default is the number of online CPUs). */
+#define CONFIG_MAX_THREADS 256u
+/* Default and largest --queue: requests waiting for a processing thread. */
+#define CONFIG_DEFAULT_QUEUE 64u
+#define CONFIG_MAX_QUEUE 65536u
 
 /* The settings tcworker runs with; strings are owned (config_fini). */
 struct worker_config {
@@ -22,6 +33,18 @@ struct worker_config {
 	int log_level;      /* TCW_LOG_* */
 	size_t max_message; /* largest request frame, bytes */
 	char *config_file;  /* --config FILE or NULL */
+	size_t replay_entries;        /* --replay-cache: ids remembered, 0 = off */
+	unsigned long replay_ttl;     /* --replay-ttl: seconds an id is remembered */
+	char *replay_file;            /* --replay-file PATH or NULL */
+	unsigned workload_timeout_ms; /* --workload-timeout-ms, 0 = no budget */
+	char *attestation_dir;       /* Gramine /dev/attestation root */
+	int attestation_bind_enc;    /* also bind the encryption key (layout 2) */
+	char *keys_file;             /* --keys-file PATH or NULL (keys per start) */
+	int regenerate_keys;         /* --regenerate-keys: replace keys_file */
+	char **python_paths;         /* --python-path DIRs in order (repeatable) */
+	size_t python_path_count;
+	unsigned threads; /* --threads: processing threads (default: online CPUs) */
+	unsigned queue;   /* --queue: waiting requests before "Worker busy" */
 };
 
 /* Fills cfg from defaults, then the --config file, then the flags (flags

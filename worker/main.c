@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attestation.h"
 #include "config.h"
+#include "keystore.h"
+#include "gramine.h"
 #include "log.h"
+#include "pyhost.h"
+#include "replay.h"
 #include "registry.h"
 #include "server.h"
 
@@ -39,18 +44,26 @@ static int install_signals(void)
 	return 0;
 }
 
-/* Generates the worker keys and the signup reply, which is built once. */
-static int make_identity(unsigned rsa_bits, struct tcw_keys **keys, char **signup)
+/* Generates or loads the worker keys (keystore.c), collects the SGX
+ * evidence (attestation.c) and builds the signup reply, once. */
+static int make_identity(const struct worker_config *cfg, struct tcw_keys **keys, char **signup)
 {
+	struct attestation att;
 	int rc;
 
-	log_info("generating a %u-bit RSA encryption key and a secp256k1 signing key", rsa_bits);
-	rc = tcw_keys_generate(rsa_bits, keys);
+	rc = keystore_open(cfg, keys);
+	if (rc != 0)
+		return rc;
+	rc = attestation_collect(cfg->attestation_dir,
+	                         cfg->attestation_bind_enc ? TCW_REPORT_BOTH_KEYS
+	                                                   : TCW_REPORT_VERIFYING_KEY,
+	                         *keys, &att);
 	if (rc != 0) {
-		log_error("key generation failed: %s", tcw_strerror(rc));
+		log_error("attestation failed: %s", tcw_strerror(rc));
 		return rc;
 	}
-	*signup = tcw_signup_build(*keys, "", "");
+	*signup = tcw_signup_build(*keys, att.mrenclave, att.quote);
+	attestation_fini(&att);
 	if (*signup == NULL) {
 		log_error("cannot build the signup reply");
 		return TCW_ERR_NOMEM;
@@ -65,6 +78,7 @@ static int run(const struct worker_config *cfg)
 	char err[REGISTRY_ERROR_SIZE];
 	struct registry *reg = NULL;
 	struct tcw_keys *keys = NULL;
+	struct replay_service *replay = NULL;
 	struct tcw_processor proc;
 	struct server_options so;
 	char *signup = NULL;
@@ -72,13 +86,24 @@ static int run(const struct worker_config *cfg)
 	int rc;
 
 	log_info("tcworker %s starting", TCW_VERSION);
+	log_info("python: %s", pyhost_support());
+	pyhost_set_paths(cfg->python_paths, cfg->python_path_count);
+	if (gramine_startup_check(cfg->bind) != 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
 	rc = registry_load(cfg->workload, &reg, err, sizeof(err));
 	if (rc != 0) {
 		log_error("%s", err);
 		status = rc == TCW_ERR_INVALID_PARAM ? EXIT_USAGE : EXIT_FAILURE;
 		goto out;
 	}
-	if (make_identity(cfg->rsa_bits, &keys, &signup) != 0)
+	rc = make_identity(cfg, &keys, &signup);
+	if (rc != 0) {
+		status = rc == TCW_ERR_INVALID_PARAM ? EXIT_USAGE : EXIT_FAILURE;
+		goto out;
+	}
+	if (replay_service_start(cfg, &replay) != 0)
 		goto out;
 	status = EXIT_SUCCESS;
 	if (g_stop) {
@@ -91,15 +116,24 @@ static int run(const struct worker_config *cfg)
 	proc.runner.ctx = reg;
 	proc.signup_json = signup;
 	proc.max_message_size = cfg->max_message;
+	proc.seen = replay != NULL ? replay_cache_seen : NULL;
+	proc.seen_ctx = replay_service_cache(replay);
+	proc.workload_timeout_ms = cfg->workload_timeout_ms;
 	so.bind = cfg->bind;
 	so.max_message = cfg->max_message;
+	so.threads = cfg->threads;
+	so.queue = cfg->queue;
 	so.proc = &proc;
 	so.stop = &g_stop;
 	rc = server_run(&so);
 	if (rc != 0)
 		status = rc == TCW_ERR_INVALID_PARAM ? EXIT_USAGE : EXIT_FAILURE;
+	/* the last save of the replay cache; a failure fails the exit status */
+	if (replay_service_stop(&replay) != 0 && status == EXIT_SUCCESS)
+		status = EXIT_FAILURE;
 out:
 	free(signup);
+	replay_service_stop(&replay);
 	tcw_keys_free(&keys);
 	registry_free(&reg);
 	return status;

@@ -11,7 +11,9 @@
 #include <json-c/json.h>
 
 #include "log.h"
+#include "pyhost.h"
 #include "registry.h"
+#include "static_plugins.h"
 
 /* Escaped plugin error text: every byte may become 4 characters. */
 #define ESCAPED_ERROR_SIZE (TCW_WL_ERROR_SIZE * 4 + 8)
@@ -20,7 +22,7 @@
 struct wl_entry {
 	char *name;
 	char *library; /* resolved plugin path; NULL for a Python entry */
-	char *module;  /* Python entries (not runnable in this build) */
+	char *module;  /* Python entries: module and class names */
 	char *class_name;
 	char *config_json; /* the entry's "config" object as JSON text */
 	void *handle;      /* dlopen handle */
@@ -28,6 +30,8 @@ struct wl_entry {
 	void *state; /* what the plugin's init stored */
 	int initialised;
 	int serialise; /* plugin lacks TCW_WL_THREAD_SAFE */
+	int built_in;  /* linked into the binary (static_plugins.c), not dlopened */
+	struct pyhost_workload *py; /* Python entry, run by pyhost.c */
 	int lock_ready;
 	pthread_mutex_t lock;
 };
@@ -35,6 +39,7 @@ struct wl_entry {
 struct registry {
 	struct wl_entry *entries;
 	size_t count;
+	int python; /* started the interpreter: stop it in registry_free */
 };
 
 /* ---- the host table handed to init() ------------------------------------- */
@@ -296,20 +301,26 @@ static int load_plugin(struct wl_entry *e, char *why, size_t whysize)
 	const struct tcw_workload_desc *d;
 	void *sym;
 
-	e->handle = dlopen(e->library, RTLD_NOW | RTLD_LOCAL);
-	if (e->handle == NULL) {
-		const char *msg = dlerror();
+	/* A plugin linked into the binary (TCW_STATIC_PLUGINS) wins over dlopen. */
+	entry = static_plugin_find(e->library);
+	e->built_in = entry != NULL;
+	if (entry == NULL) {
+		e->handle = dlopen(e->library, RTLD_NOW | RTLD_LOCAL);
+		if (e->handle == NULL) {
+			const char *msg = dlerror();
 
-		snprintf(why, whysize, "cannot load plugin %s: %s", e->library,
-		         msg != NULL ? msg : "unknown error");
-		return TCW_ERR_INVALID_PARAM;
+			snprintf(why, whysize, "cannot load plugin %s: %s", e->library,
+			         msg != NULL ? msg : "unknown error");
+			return TCW_ERR_INVALID_PARAM;
+		}
+		sym = dlsym(e->handle, TCW_WORKLOAD_ENTRY);
+		if (sym == NULL) {
+			snprintf(why, whysize, "%s: no %s() entry point", e->library,
+			         TCW_WORKLOAD_ENTRY);
+			return TCW_ERR_INVALID_PARAM;
+		}
+		memcpy(&entry, &sym, sizeof(entry));
 	}
-	sym = dlsym(e->handle, TCW_WORKLOAD_ENTRY);
-	if (sym == NULL) {
-		snprintf(why, whysize, "%s: no %s() entry point", e->library, TCW_WORKLOAD_ENTRY);
-		return TCW_ERR_INVALID_PARAM;
-	}
-	memcpy(&entry, &sym, sizeof(entry));
 	d = entry();
 	if (d == NULL) {
 		snprintf(why, whysize, "%s: %s() returned no descriptor", e->library,
@@ -346,7 +357,20 @@ static int load_plugin(struct wl_entry *e, char *why, size_t whysize)
 	return 0;
 }
 
-/* Logs one loaded entry at info (Python ones as a warning). */
+/* Starts the interpreter (once, at the first Python entry) and creates
+ * e's Python workload; nothing is imported until its first work order. */
+static int load_python(struct registry *r, struct wl_entry *e, const char *dir, char *why,
+                       size_t whysize)
+{
+	int rc = pyhost_start(dir, why, whysize);
+
+	if (rc != 0)
+		return rc;
+	r->python = 1;
+	return pyhost_workload_new(e->name, e->module, e->class_name, &e->py, why, whysize);
+}
+
+/* Logs one loaded entry at info. */
 static void log_entry(const struct wl_entry *e)
 {
 	char name[LOG_ESCAPED_SIZE], plugin[LOG_ESCAPED_SIZE];
@@ -357,14 +381,13 @@ static void log_entry(const struct wl_entry *e)
 	if (e->desc == NULL) {
 		log_escape(module, sizeof(module), e->module, strlen(e->module), LOG_NAME_MAX);
 		log_escape(cls, sizeof(cls), e->class_name, strlen(e->class_name), LOG_NAME_MAX);
-		log_warn(
-		    "workload \"%s\" (module %s, class %s): python, not supported in this build",
-		    name, module, cls);
+		log_info("workload \"%s\": python class %s from module %s", name, cls, module);
 		return;
 	}
 	pname = e->desc->name != NULL ? e->desc->name : "?";
 	log_escape(plugin, sizeof(plugin), pname, strlen(pname), LOG_NAME_MAX);
-	log_info("workload \"%s\": plugin \"%s\" from %s%s", name, plugin, e->library,
+	log_info("workload \"%s\": plugin \"%s\" %s %s%s", name, plugin,
+	         e->built_in ? "built in, named by" : "from", e->library,
 	         e->serialise ? "" : " (thread-safe)");
 }
 
@@ -404,6 +427,8 @@ static int load_entries(struct registry *r, json_object *obj, const char *path, 
 			rc = parse_entry(e, val, dir, why, sizeof(why));
 		if (rc == 0 && e->library != NULL)
 			rc = load_plugin(e, why, sizeof(why));
+		else if (rc == 0)
+			rc = load_python(r, e, dir, why, sizeof(why));
 		if (rc != 0) {
 			snprintf(err, errsize, "%s: entry \"%s\": %s", path, shown,
 			         why[0] != '\0' ? why : "out of memory");
@@ -484,20 +509,30 @@ int registry_run(void *ctx, const char *name, const struct tcw_host *host, struc
 	if (r == NULL || name == NULL || host == NULL || call == NULL)
 		return TCW_ERR_WORKLOAD;
 	e = find_entry(r, name);
-	if (e == NULL || e->desc == NULL) {
+	if (e == NULL) {
 		log_escape(shown, sizeof(shown), name, strlen(name), LOG_NAME_MAX);
-		if (e == NULL)
-			log_info("unknown workload %s", shown);
-		else
-			log_info("workload %s: python, not supported in this build", shown);
+		log_info("unknown workload %s", shown);
 		return TCW_ERR_WORKLOAD;
 	}
 	call->error[0] = '\0';
-	if (e->serialise)
-		pthread_mutex_lock(&e->lock);
-	rc = e->desc->execute(e->state, host, call);
-	if (e->serialise)
-		pthread_mutex_unlock(&e->lock);
+	if (e->py != NULL) {
+		rc = pyhost_workload_run(e->py, host, call);
+	} else {
+		if (e->serialise)
+			pthread_mutex_lock(&e->lock);
+		rc = e->desc->execute(e->state, host, call);
+		if (e->serialise)
+			pthread_mutex_unlock(&e->lock);
+	}
+	/* The work order's time budget (tcw_processor.workload_timeout_ms): a
+	 * plugin that polls deadline_passed gives up by itself; a result that
+	 * arrives after the budget is refused either way. */
+	if (TCW_HOST_HAS(host, deadline_passed) && host->deadline_passed(call)) {
+		log_escape(shown, sizeof(shown), name, strlen(name), LOG_NAME_MAX);
+		log_info("workload %s ran out of its time budget%s", shown,
+		         rc == 0 ? " (result discarded)" : "");
+		return TCW_ERR_WORKLOAD;
+	}
 	if (rc == 0)
 		return TCW_OK;
 	if (log_enabled(TCW_LOG_DEBUG)) {
@@ -528,12 +563,15 @@ void registry_free(struct registry **rp)
 			dlclose(e->handle);
 		if (e->lock_ready)
 			pthread_mutex_destroy(&e->lock);
+		pyhost_workload_free(&e->py);
 		free(e->name);
 		free(e->library);
 		free(e->module);
 		free(e->class_name);
 		free(e->config_json);
 	}
+	if (r->python)
+		pyhost_stop();
 	free(r->entries);
 	free(r);
 	*rp = NULL;

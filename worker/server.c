@@ -1,121 +1,46 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* server.c - binds the ZMQ REP socket and answers every request exactly once. */
+/* server.c - the I/O thread: owns the ROUTER socket, queues requests, relays replies. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <json-c/json.h>
 #include <zmq.h>
 
 #include "log.h"
+#include "pool.h"
+#include "reqqueue.h"
 #include "server.h"
 
-/* Sent when not even an error reply could be allocated. */
-static const char g_fallback_reply[] =
-    "{\"jsonrpc\":\"2.0\",\"id\":0,\"error\":{\"code\":1,\"message\":\"Internal error\"}}";
+/* Allocations up to this size come from the heap instead of fresh mmap()s,
+ * and this much free memory may stay at the top of a heap: without it every
+ * large work order pays for page faults on newly mapped memory (about 40 %
+ * of the time of a 1 MiB order). glibc caps the threshold at 32 MiB. */
+#define MALLOC_MMAP_THRESHOLD (32 << 20)
+#define MALLOC_TRIM_THRESHOLD (64 << 20)
 
-/* Parses text as JSON for the debug line only; NULL when it is not JSON. */
-static json_object *parse_for_log(const void *text, size_t size)
-{
-	struct json_tokener *tok;
-	json_object *obj;
+/* Where the processing threads push their replies (one ZMQ context). */
+#define REPLY_ENDPOINT "inproc://tcw-replies"
+/* zmq_poll timeout while the last requests in hand finish. */
+#define DRAIN_POLL_MS 50
 
-	if (size > (size_t)INT32_MAX)
-		return NULL;
-	tok = json_tokener_new();
-	if (tok == NULL)
-		return NULL;
-	obj = json_tokener_parse_ex(tok, text, (int)size);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	json_tokener_free(tok);
-	return obj;
-}
+/* The I/O thread's state. */
+struct server {
+	const struct server_options *o;
+	void *ctx;
+	void *router; /* bound to o->bind; only this thread uses it */
+	void *pull;   /* replies from the processing threads */
+	struct reqqueue *q;
+	struct pool *pool;
+	char *busy_reply; /* the fixed "Worker busy" reply */
+	size_t busy_reply_size;
+	unsigned long busy_streak; /* busy replies since the queue last had room */
+};
 
-/* The request's outer "method", escaped and capped, or "-". */
-static void request_method(const void *frame, size_t size, char *out, size_t outsize)
-{
-	json_object *obj = parse_for_log(frame, size);
-	json_object *m;
-
-	snprintf(out, outsize, "-");
-	if (json_object_is_type(obj, json_type_object) &&
-	    json_object_object_get_ex(obj, "method", &m) &&
-	    json_object_is_type(m, json_type_string))
-		log_escape(out, outsize, json_object_get_string(m),
-		           (size_t)json_object_get_string_len(m), LOG_NAME_MAX);
-	json_object_put(obj);
-}
-
-/* The wire error code of a reply ("error"."code"), 0 for a result. */
-static int reply_code(const char *reply, size_t size)
-{
-	json_object *obj = parse_for_log(reply, size);
-	json_object *err, *code;
-	int rc = 0;
-
-	if (json_object_is_type(obj, json_type_object) &&
-	    json_object_object_get_ex(obj, "error", &err) &&
-	    json_object_object_get_ex(err, "code", &code))
-		rc = json_object_get_int(code);
-	json_object_put(obj);
-	return rc;
-}
-
-static double elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1000.0 +
-	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
-}
-
-/* Builds the reply to one frame; see server.h. */
-int server_handle(const struct tcw_processor *p, const void *frame, size_t size, int multipart,
-                  char **reply, size_t *reply_size)
-{
-	struct tcw_error e = {.err = TCW_ERR_INVALID_REQUEST, .field = ""};
-	char method[LOG_ESCAPED_SIZE];
-	struct timespec start;
-	int debug = log_enabled(TCW_LOG_DEBUG);
-	int rc = 0;
-
-	*reply = NULL;
-	*reply_size = 0;
-	if (debug)
-		clock_gettime(CLOCK_MONOTONIC, &start);
-	if (multipart) {
-		*reply = tcw_error_reply(NULL, &e, NULL);
-		if (*reply == NULL)
-			rc = TCW_ERR_NOMEM;
-		else
-			*reply_size = strlen(*reply);
-	} else {
-		rc = tcw_process_frame(p, frame, size, reply, reply_size);
-		if (rc != 0 || *reply == NULL) {
-			free(*reply);
-			*reply = NULL;
-			*reply_size = 0;
-			rc = TCW_ERR_NOMEM;
-		}
-	}
-	if (debug) {
-		request_method(frame, size, method, sizeof(method));
-		log_debug("request method=%s%s bytes=%zu ms=%.3f code=%d", method,
-		          multipart ? " (multipart)" : "", size, elapsed_ms(&start),
-		          *reply != NULL ? reply_code(*reply, *reply_size) : 1);
-	}
-	return rc;
-}
-
-/* Reads and drops the remaining parts of a multi-part request. */
+/* Reads and drops the remaining parts of the current message. */
 static int drain_parts(void *sock)
 {
 	zmq_msg_t part;
@@ -124,12 +49,12 @@ static int drain_parts(void *sock)
 	while (more) {
 		zmq_msg_init(&part);
 		if (zmq_msg_recv(&part, sock, 0) < 0) {
-			int err = errno;
+			int err = zmq_errno();
 
 			zmq_msg_close(&part);
 			if (err == EINTR)
 				continue;
-			log_error("cannot receive request part: %s", zmq_strerror(err));
+			log_error("cannot receive a message part: %s", zmq_strerror(err));
 			return TCW_ERR_INTERNAL;
 		}
 		more = zmq_msg_more(&part);
@@ -138,83 +63,231 @@ static int drain_parts(void *sock)
 	return 0;
 }
 
-/* Sends data as the one reply, retrying when a signal interrupts. */
-static int send_reply(void *sock, const void *data, size_t size)
+/* Files the received part into r: routing frames up to and including the
+ * first empty frame after the identity, then the body frame, then extra
+ * body frames (counted and dropped). Sets *bad for an envelope that is
+ * too long. */
+static void file_part(struct request *r, zmq_msg_t *part, int *in_env, int *bad)
 {
-	while (zmq_send(sock, data, size, 0) < 0) {
-		if (errno == EINTR)
-			continue;
-		log_error("cannot send reply: %s", zmq_strerror(errno));
-		return TCW_ERR_INTERNAL;
+	if (*bad) {
+		zmq_msg_close(part);
+	} else if (*in_env) {
+		if (r->env_count == REQUEST_MAX_ENVELOPE) {
+			*bad = 1;
+			zmq_msg_close(part);
+			return;
+		}
+		if (r->env_count > 0 && zmq_msg_size(part) == 0)
+			*in_env = 0;
+		zmq_msg_init(&r->env[r->env_count]);
+		zmq_msg_move(&r->env[r->env_count++], part);
+		zmq_msg_close(part);
+	} else if (!r->has_body) {
+		zmq_msg_init(&r->body);
+		zmq_msg_move(&r->body, part);
+		zmq_msg_close(part);
+		r->has_body = 1;
+	} else {
+		r->extra_parts++;
+		zmq_msg_close(part);
 	}
-	return 0;
 }
 
-/* Receives one request (all its parts) and sends exactly one reply. */
-static int serve_one(void *sock, const struct tcw_processor *p)
+/*
+ * Reads the next message of the ROUTER socket without waiting. Returns 1
+ * with *out set (caller owns it), 1 with *out NULL when the message was
+ * dropped (no routing envelope, no body: a REP socket drops those too, or
+ * out of memory), 0 when nothing waits, TCW_ERR_INTERNAL when the socket
+ * fails (logged).
+ */
+static int read_request(void *router, struct request **out)
 {
-	zmq_msg_t msg;
-	char *reply = NULL;
-	size_t reply_size = 0;
-	int multipart, rc;
+	struct request *r;
+	zmq_msg_t part;
+	int in_env = 1, bad = 0, more;
 
-	zmq_msg_init(&msg);
-	if (zmq_msg_recv(&msg, sock, ZMQ_DONTWAIT) < 0) {
-		int err = errno;
+	*out = NULL;
+	zmq_msg_init(&part);
+	if (zmq_msg_recv(&part, router, ZMQ_DONTWAIT) < 0) {
+		int err = zmq_errno();
 
-		zmq_msg_close(&msg);
+		zmq_msg_close(&part);
 		if (err == EAGAIN || err == EINTR)
 			return 0;
-		log_error("cannot receive request: %s", zmq_strerror(err));
+		log_error("cannot receive a request: %s", zmq_strerror(err));
 		return TCW_ERR_INTERNAL;
 	}
-	multipart = zmq_msg_more(&msg);
-	if (multipart && drain_parts(sock) != 0) {
-		zmq_msg_close(&msg);
-		return TCW_ERR_INTERNAL;
+	r = request_new();
+	if (r == NULL) {
+		more = zmq_msg_more(&part);
+		zmq_msg_close(&part);
+		log_error("out of memory: dropping a request");
+		return more && drain_parts(router) != 0 ? TCW_ERR_INTERNAL : 1;
 	}
-	if (server_handle(p, zmq_msg_data(&msg), zmq_msg_size(&msg), multipart, &reply,
-	                  &reply_size) != 0)
-		log_error("out of memory while building a reply");
-	zmq_msg_close(&msg);
-	if (reply != NULL)
-		rc = send_reply(sock, reply, reply_size);
-	else
-		rc = send_reply(sock, g_fallback_reply, sizeof(g_fallback_reply) - 1);
-	free(reply);
+	for (;;) {
+		more = zmq_msg_more(&part);
+		file_part(r, &part, &in_env, &bad);
+		if (!more)
+			break;
+		zmq_msg_init(&part);
+		while (zmq_msg_recv(&part, router, 0) < 0) {
+			if (zmq_errno() == EINTR)
+				continue;
+			log_error("cannot receive a request part: %s", zmq_strerror(zmq_errno()));
+			zmq_msg_close(&part);
+			request_free(&r);
+			return TCW_ERR_INTERNAL;
+		}
+	}
+	if (bad || !r->has_body) {
+		log_debug("dropping a message without a valid routing envelope");
+		request_free(&r);
+		return 1;
+	}
+	*out = r;
+	return 1;
+}
+
+/* Sends r's routing frames and the fixed busy reply on the ROUTER socket. */
+static int answer_busy(struct server *s, struct request *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->env_count; i++) {
+		if (zmq_msg_send(&r->env[i], s->router, ZMQ_SNDMORE) < 0)
+			goto fail;
+	}
+	if (zmq_send(s->router, s->busy_reply, s->busy_reply_size, 0) < 0)
+		goto fail;
+	return 0;
+fail:
+	log_error("cannot send a reply: %s", zmq_strerror(zmq_errno()));
+	return TCW_ERR_INTERNAL;
+}
+
+/* Queues r for a processing thread, or answers "Worker busy" at once when
+ * the queue is full; r is consumed either way. */
+static int dispatch(struct server *s, struct request *r)
+{
+	int rc = reqqueue_push(s->q, r);
+
+	if (rc == 0) {
+		if (s->busy_streak > 0)
+			log_info("request queue has room again after %lu 'Worker busy' replies",
+			         s->busy_streak);
+		s->busy_streak = 0;
+		return 0;
+	}
+	if (s->busy_streak++ == 0)
+		log_warn("request queue full (%u waiting): answering 'Worker busy'", s->o->queue);
+	log_debug("request bytes=%zu answered busy", zmq_msg_size(&r->body));
+	rc = answer_busy(s, r);
+	request_free(&r);
 	return rc;
 }
 
-/* Polls with a timeout so the stop flag is seen even without EINTR. */
-static int serve_loop(void *sock, const struct server_options *o)
+/* Takes up to SERVER_BATCH requests off the ROUTER socket. */
+static int accept_requests(struct server *s)
 {
-	zmq_pollitem_t item;
-	int n, rc;
+	struct request *r;
+	int i, rc;
 
-	while (!*o->stop) {
-		memset(&item, 0, sizeof(item));
-		item.socket = sock;
-		item.events = ZMQ_POLLIN;
-		n = zmq_poll(&item, 1, SERVER_POLL_MS);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("zmq_poll failed: %s", zmq_strerror(errno));
-			return TCW_ERR_INTERNAL;
-		}
-		if (n == 0 || !(item.revents & ZMQ_POLLIN))
-			continue;
-		rc = serve_one(sock, o->proc);
-		if (rc != 0)
+	for (i = 0; i < SERVER_BATCH; i++) {
+		rc = read_request(s->router, &r);
+		if (rc <= 0)
+			return rc;
+		if (r != NULL && (rc = dispatch(s, r)) != 0)
 			return rc;
 	}
-	log_info("stopping");
 	return 0;
 }
 
-/* Creates the context and socket with SIGINT/SIGTERM blocked, so ZMQ's
- * own threads inherit the mask and signals reach the serving thread. */
-static int open_socket(void **ctx, void **sock)
+/* Moves one complete reply message, if one waits, from the processing
+ * threads to the ROUTER socket, which routes it by its first frame.
+ * Returns 1 when a reply moved, 0 when none waited, or TCW_ERR_INTERNAL. */
+static int relay_one(struct server *s)
+{
+	zmq_msg_t part;
+	int flags = ZMQ_DONTWAIT, more = 1;
+
+	while (more) {
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, s->pull, flags) < 0) {
+			int err = zmq_errno();
+
+			zmq_msg_close(&part);
+			if (err == EINTR)
+				continue;
+			if (err == EAGAIN && flags == ZMQ_DONTWAIT)
+				return 0;
+			log_error("cannot receive a reply: %s", zmq_strerror(err));
+			return TCW_ERR_INTERNAL;
+		}
+		flags = 0;
+		more = zmq_msg_more(&part);
+		/* a peer that went away makes ROUTER drop the reply silently */
+		if (zmq_msg_send(&part, s->router, more ? ZMQ_SNDMORE : 0) < 0) {
+			log_error("cannot send a reply: %s", zmq_strerror(zmq_errno()));
+			zmq_msg_close(&part);
+			return more && drain_parts(s->pull) != 0 ? TCW_ERR_INTERNAL : 1;
+		}
+	}
+	return 1;
+}
+
+/* Relays up to max waiting replies (0 = all of them). */
+static int relay_replies(struct server *s, int max)
+{
+	int i, rc;
+
+	for (i = 0; max == 0 || i < max; i++) {
+		rc = relay_one(s);
+		if (rc <= 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The I/O loop: requests in, replies out; on stop, finishes the requests
+ * in hand before returning. */
+static int serve_loop(struct server *s)
+{
+	zmq_pollitem_t items[2];
+	int stopping = 0, n, rc;
+
+	for (;;) {
+		memset(items, 0, sizeof(items));
+		items[0].socket = s->pull;
+		items[0].events = ZMQ_POLLIN;
+		items[1].socket = s->router;
+		items[1].events = ZMQ_POLLIN;
+		n = zmq_poll(items, stopping ? 1 : 2, stopping ? DRAIN_POLL_MS : SERVER_POLL_MS);
+		if (n < 0 && zmq_errno() != EINTR) {
+			log_error("zmq_poll failed: %s", zmq_strerror(zmq_errno()));
+			return TCW_ERR_INTERNAL;
+		}
+		if (*s->o->stop && !stopping) {
+			stopping = 1;
+			log_info("stopping: answering the %zu requests in hand",
+			         reqqueue_in_hand(s->q));
+		}
+		if (n > 0 && (items[0].revents & ZMQ_POLLIN) &&
+		    (rc = relay_replies(s, SERVER_BATCH)) < 0)
+			return rc;
+		if (stopping) {
+			/* every reply is pushed before its request counts as done */
+			if (reqqueue_in_hand(s->q) == 0)
+				return relay_replies(s, 0);
+			continue;
+		}
+		if (n > 0 && (items[1].revents & ZMQ_POLLIN) && (rc = accept_requests(s)) < 0)
+			return rc;
+	}
+}
+
+/* Creates the context and sockets with SIGINT/SIGTERM blocked, so ZMQ's
+ * own threads inherit the mask and signals reach this thread. */
+static int open_sockets(struct server *s)
 {
 	sigset_t block, old;
 	int rc = 0;
@@ -223,52 +296,97 @@ static int open_socket(void **ctx, void **sock)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	*ctx = zmq_ctx_new();
-	*sock = *ctx != NULL ? zmq_socket(*ctx, ZMQ_REP) : NULL;
-	if (*sock == NULL) {
-		log_error("cannot create ZMQ socket: %s", zmq_strerror(errno));
+	s->ctx = zmq_ctx_new();
+	if (s->ctx != NULL) {
+		s->router = zmq_socket(s->ctx, ZMQ_ROUTER);
+		s->pull = zmq_socket(s->ctx, ZMQ_PULL);
+	}
+	if (s->router == NULL || s->pull == NULL) {
+		log_error("cannot create ZMQ sockets: %s", zmq_strerror(zmq_errno()));
 		rc = TCW_ERR_INTERNAL;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 
-/* Binds, logs the bound endpoint and serves until stopped; see server.h. */
-int server_run(const struct server_options *o)
+/* Sets the ROUTER options, binds it and the reply socket, and logs nothing
+ * yet; *endpoint gets the bound endpoint. */
+static int bind_sockets(struct server *s, char *endpoint, size_t size)
 {
-	void *ctx = NULL, *sock = NULL;
-	int64_t maxmsg = (int64_t)o->max_message;
+	int64_t maxmsg = (int64_t)s->o->max_message + SERVER_SOCKET_MARGIN;
 	int linger = SERVER_LINGER_MS;
-	char endpoint[1024];
-	size_t elen = sizeof(endpoint);
+
+	if (zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+	    zmq_setsockopt(s->router, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+	    zmq_setsockopt(s->pull, ZMQ_LINGER, &linger, sizeof(linger)) != 0) {
+		log_error("cannot set socket options: %s", zmq_strerror(zmq_errno()));
+		return TCW_ERR_INTERNAL;
+	}
+	if (zmq_bind(s->pull, REPLY_ENDPOINT) != 0) {
+		log_error("cannot bind %s: %s", REPLY_ENDPOINT, zmq_strerror(zmq_errno()));
+		return TCW_ERR_INTERNAL;
+	}
+	if (zmq_bind(s->router, s->o->bind) != 0) {
+		log_error("--bind %s: cannot bind: %s", s->o->bind, zmq_strerror(zmq_errno()));
+		return TCW_ERR_INVALID_PARAM;
+	}
+	if (zmq_getsockopt(s->router, ZMQ_LAST_ENDPOINT, endpoint, &size) != 0) {
+		log_error("cannot read the bound endpoint: %s", zmq_strerror(zmq_errno()));
+		return TCW_ERR_INTERNAL;
+	}
+	endpoint[size > 0 ? size - 1 : 0] = '\0';
+	return 0;
+}
+
+/* Builds the fixed replies and starts the queue and the processing threads. */
+static int start_processing(struct server *s)
+{
+	struct tcw_error busy = {.err = TCW_ERR_BUSY, .field = ""};
 	int rc;
 
-	rc = open_socket(&ctx, &sock);
+	s->busy_reply = tcw_error_reply(NULL, &busy, NULL);
+	if (s->busy_reply == NULL)
+		return TCW_ERR_NOMEM;
+	s->busy_reply_size = strlen(s->busy_reply);
+	rc = reqqueue_new(s->o->queue, &s->q);
+	if (rc == 0)
+		rc = pool_start(s->ctx, REPLY_ENDPOINT, s->q, s->o->proc, s->o->threads, &s->pool);
+	if (rc == TCW_ERR_NOMEM)
+		log_error("out of memory while starting the processing threads");
+	return rc;
+}
+
+/* Binds, starts the processing threads and serves until stopped; see server.h. */
+int server_run(const struct server_options *o)
+{
+	struct server s = {.o = o};
+	char endpoint[1024];
+	int rc;
+
+	/* before any thread (and its malloc arena) exists */
+	if (mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD) != 1)
+		log_debug("malloc not tuned for large requests (another allocator?)");
+	rc = open_sockets(&s);
+	if (rc == 0)
+		rc = bind_sockets(&s, endpoint, sizeof(endpoint));
+	if (rc == 0)
+		rc = start_processing(&s);
 	if (rc != 0)
 		goto out;
-	rc = TCW_ERR_INTERNAL;
-	if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
-	    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0) {
-		log_error("cannot set socket options: %s", zmq_strerror(errno));
-		goto out;
-	}
-	if (zmq_bind(sock, o->bind) != 0) {
-		log_error("--bind %s: cannot bind: %s", o->bind, zmq_strerror(errno));
-		rc = TCW_ERR_INVALID_PARAM;
-		goto out;
-	}
-	if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, endpoint, &elen) != 0) {
-		log_error("cannot read the bound endpoint: %s", zmq_strerror(errno));
-		goto out;
-	}
-	endpoint[sizeof(endpoint) - 1] = '\0';
+	log_info("%u processing threads, up to %u waiting requests", o->threads, o->queue);
 	log_info("listening on %s", endpoint);
-	rc = serve_loop(sock, o);
+	rc = serve_loop(&s);
 out:
-	if (sock != NULL)
-		zmq_close(sock);
-	if (ctx != NULL) {
-		while (zmq_ctx_term(ctx) != 0 && errno == EINTR)
+	pool_stop(&s.pool);
+	reqqueue_free(&s.q);
+	free(s.busy_reply);
+	if (s.pull != NULL)
+		zmq_close(s.pull);
+	if (s.router != NULL)
+		zmq_close(s.router);
+	if (s.ctx != NULL) {
+		while (zmq_ctx_term(s.ctx) != 0 && zmq_errno() == EINTR)
 			;
 	}
 	return rc;

@@ -248,6 +248,19 @@ struct tcw_processor {
 	struct tcw_runner runner;
 	const char *signup_json; /* reply to ProcessWorkerSignup */
 	size_t max_message_size; /* 0 = TCW_DEFAULT_MAX_MESSAGE */
+	/* Replay check (protocol.md §12.3), NULL = none: called once per work
+	 * order after encryptedRequestHash and any requesterSignature have
+	 * verified and before inData is decrypted, with the workOrderId text
+	 * as sent (work_order_id[0..len), NUL-terminated). Must atomically
+	 * record the id and return TCW_OK the first time, TCW_ERR_DUPLICATE
+	 * when it was recorded before; any other error fails the order with
+	 * "Internal error". May be called from several threads at once. */
+	int (*seen)(void *ctx, const char *work_order_id, size_t len);
+	void *seen_ctx;
+	/* Wall-clock budget of one workload execution in milliseconds, from
+	 * the moment the workload starts (0 = none); host->deadline_passed
+	 * turns non-zero once it is spent. */
+	uint32_t workload_timeout_ms;
 };
 
 /* Handles one request frame (any bytes) and returns the reply text in
@@ -263,12 +276,36 @@ int tcw_process_frame(const struct tcw_processor *p, const char *frame,
 char *tcw_error_reply(const char *id_json, const struct tcw_error *e,
 		      const char *work_order_id);
 
+/* For a runner: the request's text fields of input i (in call order) of a
+ * call that tcw_process_frame handed to runner.run — data_hash, dek
+ * (encryptedDataEncryptionKey) and iv exactly as sent, NULL when absent;
+ * out->data is the item's base64 text. Strings are borrowed until run()
+ * returns. TCW_ERR_INVALID_PARAM when i is out of range or call did not
+ * come from tcw_process_frame. */
+int tcw_call_input_text(const struct tcw_wl_call *call, size_t i,
+			struct tcw_item_text *out);
+
 /* ---- client side: build requests, verify and decrypt replies -------- */
 
 /* Options for tcw_order_build; zero-initialised = the reference client. */
 struct tcw_order_options {
 	const char *worker_id;  /* hex; NULL = hex(H("graphene-hello")) */
 	const char *inner_id;   /* raw JSON of the inner id; NULL = "\"1\"" */
+	/* Non-zero: no AES-GCM key/IV pair is used twice (protocol.md §12.1).
+	 * Every inData item gets its own data key (wrapped for the worker and
+	 * then under the session key with its own IV, §5) and IV, the request
+	 * asks for out_items outData templates with their own data keys and
+	 * IVs, and sessionKeyIv protects only encryptedRequestHash. Zero: the
+	 * reference client's messages exactly. */
+	int nonce_safe;
+	/* nonce_safe: outData templates to send, 0 = 1, at most
+	 * TCW_WL_MAX_OUTPUTS. Outputs beyond them come back under the session
+	 * key and sessionKeyIv (the worker's default, §5). */
+	size_t out_items;
+	/* 32-byte secp256k1 secret key, or NULL: when set, the request carries
+	 * requesterSignature (base64 DER ECDSA over the request hash) and
+	 * verifyingKey (its SPKI PEM), §7. */
+	const uint8_t *signing_key;
 };
 
 /* One built work order: keys, ids and the request text. Opaque. */
@@ -304,6 +341,93 @@ int tcw_order_check_reply(const struct tcw_order *o, const char *verifying_pem,
 			  struct tcw_order_result *res, struct tcw_error *e);
 /* Wipes and frees what a result owns and zeroes it. */
 void tcw_order_result_fini(struct tcw_order_result *res);
+
+/* ---- quote.c: SGX quotes and the REPORTDATA binding (protocol.md §10) */
+
+#define TCW_REPORT_DATA_SIZE 64     /* SGX REPORTDATA / user_report_data */
+#define TCW_SGX_MEASUREMENT_SIZE 32 /* MRENCLAVE, MRSIGNER */
+#define TCW_SGX_TARGETINFO_SIZE 512 /* my_target_info; MRENCLAVE first */
+
+/* Quote formats tcw_quote_parse accepts. */
+enum tcw_quote_format {
+	TCW_QUOTE_EPID = 1,    /* EPID quote, version 1 or 2 (IAS era) */
+	TCW_QUOTE_DCAP_V3 = 3, /* ECDSA (DCAP) quote version 3 */
+	TCW_QUOTE_DCAP_V4 = 4, /* ECDSA (DCAP) quote version 4, TEE type SGX */
+};
+
+/* What a relying party checks in an SGX quote; every field is copied out
+ * of the quote (no pointers into it). */
+struct tcw_quote {
+	int format;        /* enum tcw_quote_format */
+	uint16_t version;  /* header version */
+	uint16_t key_type; /* EPID sign_type or DCAP attestation key type */
+	uint32_t tee_type; /* DCAP TEE type (0 = SGX); 0 for EPID */
+	uint8_t attributes[16];
+	uint8_t mrenclave[TCW_SGX_MEASUREMENT_SIZE];
+	uint8_t mrsigner[TCW_SGX_MEASUREMENT_SIZE];
+	uint16_t isv_prod_id;
+	uint16_t isv_svn;
+	uint8_t report_data[TCW_REPORT_DATA_SIZE];
+	uint32_t signature_size; /* signature (data) length field @432 */
+	size_t size;             /* bytes the quote uses: 436 + signature_size */
+};
+
+/* Name of a quote format: "EPID", "DCAP v3", "DCAP v4" or "unknown" (static). */
+const char *tcw_quote_format_name(int format);
+/* Parses an SGX quote (EPID, DCAP v3, DCAP v4 with TEE type SGX) into *out
+ * without verifying its signature; bytes after the signature data are
+ * ignored (out->size tells how many were used). TCW_ERR_INVALID_PARAM with
+ * the reason in e->field for a truncated quote, an unknown version, a TDX
+ * or unknown TEE type; *out is zeroed then. */
+int tcw_quote_parse(const uint8_t *quote, size_t size, struct tcw_quote *out,
+		    struct tcw_error *e);
+/* 1 when the quoted enclave was launched in debug mode (ATTRIBUTES.DEBUG). */
+int tcw_quote_is_debug(const struct tcw_quote *q);
+
+/* What the 64 bytes of REPORTDATA bind (hashes of the PEM texts exactly
+ * as in the signup reply). */
+enum tcw_report_layout {
+	TCW_REPORT_VERIFYING_KEY = 1, /* H(verifying_key) || 32 zero bytes (Avalon) */
+	TCW_REPORT_BOTH_KEYS = 2,     /* H(verifying_key) || H(encryption_key) */
+};
+/* Name of a report-data layout (static string). */
+const char *tcw_report_layout_name(int layout);
+/* The REPORTDATA of layout for the signup PEM texts into out;
+ * encryption_pem may be NULL for TCW_REPORT_VERIFYING_KEY. */
+int tcw_report_data(int layout, const char *verifying_pem,
+		    const char *encryption_pem,
+		    uint8_t out[TCW_REPORT_DATA_SIZE]);
+/* Sets *layout to the layout under which report_data binds the keys and
+ * returns TCW_OK, or TCW_ERR_VERIFY when it binds neither layout
+ * (encryption_pem NULL: only the first layout is tried). */
+int tcw_report_data_match(const uint8_t report_data[TCW_REPORT_DATA_SIZE],
+			  const char *verifying_pem, const char *encryption_pem,
+			  int *layout);
+
+/* ---- keys.c: the worker identity in a keys file ------------------------ */
+
+#define TCW_KEYS_FILE_VERSION 1
+#define TCW_KEYS_FILE_MAX_SIZE (64u * 1024u)
+
+/* Serialises keys into the versioned keys-file format (magic, version
+ * byte, secp256k1 secret, RSA private key DER, SHA-256 checksum). *out is
+ * secret: caller frees with tcw_free_secret(*out, *size). */
+int tcw_keys_encode(const struct tcw_keys *keys, uint8_t **out, size_t *size);
+/* Rebuilds keys from the keys-file format; *out caller frees with
+ * tcw_keys_free. TCW_ERR_INVALID_PARAM with the reason in e->field (bad
+ * magic, unsupported version, truncated, checksum, unusable key). */
+int tcw_keys_decode(const uint8_t *data, size_t size, struct tcw_keys **out,
+		    struct tcw_error *e);
+/* Writes keys to path atomically (temporary file in the same directory,
+ * mode 0600, fsync, rename, directory fsync). TCW_ERR_INTERNAL with the
+ * failing step and errno text in e->field. */
+int tcw_keys_save(const struct tcw_keys *keys, const char *path,
+		  struct tcw_error *e);
+/* Reads the keys file at path; *out caller frees with tcw_keys_free.
+ * TCW_ERR_INTERNAL (cannot open/read: errno text in e->field) or the
+ * errors of tcw_keys_decode. */
+int tcw_keys_load(const char *path, struct tcw_keys **out,
+		  struct tcw_error *e);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@ print(a)' "$1"
 orders_file() {
 	local f=$1
 	shift
+	# shellcheck disable=SC2094 # Python is handed the name only; it never reads $f.
 	"$PYTHON" -c '
 import json, sys
 print(json.dumps({"workOrders": [

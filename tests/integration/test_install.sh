@@ -24,7 +24,7 @@ for f in bin/tcworker bin/tcclient share/tcworker/workloads.json \
 	share/tcworker/test_work_orders.json include/tcw/workload.h; do
 	[ -f "$PFX/$f" ] || fail "not installed: $f"
 done
-[ -x "$PFX/bin/tcworker" ] && [ -x "$PFX/bin/tcclient" ] || fail "binaries not executable"
+{ [ -x "$PFX/bin/tcworker" ] && [ -x "$PFX/bin/tcclient" ]; } || fail "binaries not executable"
 ls "$PFX"/lib*/tcworker/hello.so "$PFX"/lib*/tcworker/fib.so >/dev/null 2>&1 ||
 	fail "plugins not installed under $PFX/lib*/tcworker"
 "$PFX/bin/tcclient" --version | grep -qx 'tcclient 0\.1\.0' || fail "installed tcclient --version"

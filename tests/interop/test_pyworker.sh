@@ -42,25 +42,31 @@ ERR="$TEST_TMP/peer.err"
 expect_rc 0 "peer.py against pyworker"
 expected_reference_lines | expect_file "$OUT" "peer.py against pyworker"
 
-run_client --file "$ORDERS"
+# The reference worker cannot open per-item keys: Avalon peers need --compat.
+run_client --compat --file "$ORDERS"
 expect_rc 0 "tcclient against pyworker"
 expected_reference_lines | expect_file "$OUT" "tcclient against pyworker"
 expect_grep "$ERR" '^worker signup: RSA 2048-bit encryption key, signature verified$' \
 	"tcclient verifies a high-S encryption_key_signature"
 
-run_client --json --file "$ORDERS"
+run_client --compat --json --file "$ORDERS"
 expect_rc 0 "tcclient --json against pyworker"
 [ "$(grep -c '"ok":true' "$OUT")" -eq 9 ] || fail "expected 9 ok JSON lines"
 
 # Python-shaped error replies (no error.data).
 printf '%s' '{"workOrders": [{"workloadId": "python-fib", "params": "-5"},
  {"workloadId": "python-hello", "params": "again"}]}' >"$TEST_TMP/err.json"
-run_client --file "$TEST_TMP/err.json"
+run_client --compat --file "$TEST_TMP/err.json"
 expect_rc 1 "error reply from pyworker"
 expect_file "$OUT" "error reply from pyworker" <<'TXT'
 Work order execution failed: 2 Error processing work load
 Work order result : Hello again
 TXT
+
+# tcclient's default (nonce-safe) requests are beyond the reference worker.
+run_client --workload python-hello --in-data nonce-safe
+expect_rc 1 "nonce-safe request to pyworker"
+expect_grep "$OUT" '^Work order execution failed: [12] ' "nonce-safe request to pyworker"
 
 stop_worker
 expect_grep "$WORKER_LOG" '^stopping$' "pyworker stopped cleanly"

@@ -746,9 +746,10 @@ static void test_integrity(void **state)
 	hex = tcw_hex_encode(ct, size);
 	set_str(params, "encryptedRequestHash", hex);
 	params_error(g_k2048, params, 2, INTEGRITY, 1);
+	/* a short one is a length error, not an integrity failure */
 	hex[64] = '\0';
 	set_str(params, "encryptedRequestHash", hex);
-	params_error(g_k2048, params, 2, INTEGRITY, 1);
+	params_error(g_k2048, params, 2, "Invalid parameter: encryptedRequestHash", 1);
 	free(hex);
 	free(ct);
 	json_object_put(params);
@@ -775,15 +776,22 @@ static void test_integrity(void **state)
 	params_error(g_k2048, params, 2, INTEGRITY, 1);
 	set_str(item_at(params, "inData", 1), "dataHash", "abcd");
 	reseal(params, key, iv, 0);
-	params_error(g_k2048, params, 2, INTEGRITY, 1);
+	params_error(g_k2048, params, 2, "Invalid parameter: inData[1].dataHash", 1);
 	json_object_put(params);
 
-	/* session key for another worker key, and one of the wrong size */
+	/* a session key for a key of another size is a length error; one for
+	 * another key of the right size fails like any RSA failure; a session
+	 * key of the wrong size too */
 	params = params_of("hello_session_key");
-	params_error(g_k3072, params, 2, INTEGRITY, 1);
+	params_error(g_k3072, params, 2, "Invalid parameter: encryptedSessionKey", 1);
+	hex = strdup(tu_str(params, "encryptedSessionKey"));
+	hex[10] = hex[10] == '0' ? '1' : '0';
+	set_str(params, "encryptedSessionKey", hex);
+	free(hex);
+	params_error(g_k2048, params, 2, INTEGRITY, 1);
 	json_object_put(params);
 	params = params_of("rsa3072_worker_key");
-	params_error(g_k2048, params, 2, INTEGRITY, 1);
+	params_error(g_k2048, params, 2, "Invalid parameter: encryptedSessionKey", 1);
 	assert_int_equal(tcw_rsa_encrypt_pem(tu_str(g_keyfile, "worker_rsa_public_pem"), short_key,
 	                                     sizeof(short_key), &ct, &size),
 	                 TCW_OK);
@@ -839,6 +847,10 @@ static void test_requester_signature(void **state)
 	params_error(g_k2048, params, 4, "Invalid requester signature", 1);
 	/* integrity comes first */
 	set_str(params, "encryptedRequestHash", "00");
+	params_error(g_k2048, params, 2, "Invalid parameter: encryptedRequestHash", 1);
+	set_str(params, "encryptedRequestHash",
+	        tu_str(tu_member(vec("hello_session_key"), "request_params"),
+	               "encryptedRequestHash"));
 	params_error(g_k2048, params, 2, INTEGRITY, 1);
 	json_object_put(params);
 	/* missing, wrong or unparsable verifyingKey; signature not base64 */

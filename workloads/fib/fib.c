@@ -205,6 +205,8 @@ static int emit_result(const struct tcw_host *host, struct tcw_wl_call *call, un
 	memcpy(out + plen, digits, dlen);
 	rc = 0;
 out:
+	/* the result is the requester's secret: wipe the copy before freeing */
+	explicit_bzero(digits, dlen + 1);
 	free(digits);
 	return rc;
 }
@@ -227,6 +229,10 @@ static int fib_execute(void *state, const struct tcw_host *host, struct tcw_wl_c
 	mpz_init(f);
 	mpz_fib_ui(f, n);
 	rc = deadline_passed(host, call) ? -1 : emit_result(host, call, n, f);
+	/* wipe the result's limbs too (GMP's own temporaries are not wiped) */
+	if (mpz_size(f) > 0)
+		memset(mpz_limbs_modify(f, (mp_size_t)mpz_size(f)), 0,
+		       mpz_size(f) * sizeof(mp_limb_t));
 	mpz_clear(f);
 	return rc;
 }

@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* replay.c - the replay cache (protocol.md §12.3): id hashes in a ring, a hash index, the file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "replay.h"
+#include "tcw/tcw.h"
+
+#define KEY_SIZE TCW_SHA256_SIZE
+#define NO_SLOT UINT32_MAX
+/* Longest id normalised before hashing; longer ones are hashed as sent
+ * (libtcw never passes one: workOrderId is at most 256 characters). */
+#define NORMALISE_MAX 1024u
+
+/* File layout, little-endian: magic, u32 version, u32 record size, u64
+ * count, count records (32-byte key, u64 time), SHA-256 of all before. */
+static const char g_magic[8] = {'T', 'C', 'W', 'R', 'E', 'P', 'L', 'Y'};
+#define HEADER_SIZE 24u
+#define RECORD_SIZE (KEY_SIZE + 8u)
+
+struct entry {
+	uint8_t key[KEY_SIZE];
+	uint64_t time; /* wall-clock second first seen */
+	uint32_t next; /* next slot in the same bucket, NO_SLOT at the end */
+};
+
+struct replay_cache {
+	pthread_mutex_t lock;
+	struct entry *ring; /* oldest at head, count entries in time order */
+	size_t cap, head, count;
+	uint32_t *buckets; /* 1 << bits chain heads */
+	unsigned bits;
+	uint64_t mult; /* random odd multiplier: bucket choice is not predictable */
+	uint64_t ttl;
+	uint64_t newest;    /* time of the newest entry: keeps the ring ordered */
+	uint64_t changes;   /* insertions so far (the save thread's dirty mark) */
+	uint64_t evictions; /* unexpired entries dropped because the ring was full */
+	replay_clock_fn clock;
+};
+
+static uint64_t real_clock(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Creates an empty cache; see replay.h. */
+int replay_cache_new(size_t capacity, uint64_t ttl, struct replay_cache **out)
+{
+	struct replay_cache *c;
+	unsigned bits = 1;
+
+	*out = NULL;
+	if (capacity < 1 || capacity > REPLAY_MAX_ENTRIES || ttl < 1 || ttl > REPLAY_MAX_TTL)
+		return TCW_ERR_INVALID_PARAM;
+	while (((size_t)1 << bits) < capacity)
+		bits++;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return TCW_ERR_NOMEM;
+	c->ring = calloc(capacity, sizeof(*c->ring));
+	c->buckets = malloc(sizeof(*c->buckets) << bits);
+	if (!c->ring || !c->buckets || pthread_mutex_init(&c->lock, NULL) != 0 ||
+	    tcw_random_bytes(&c->mult, sizeof(c->mult)) != TCW_OK) {
+		free(c->ring);
+		free(c->buckets);
+		free(c);
+		return TCW_ERR_NOMEM;
+	}
+	memset(c->buckets, 0xff, sizeof(*c->buckets) << bits);
+	c->cap = capacity;
+	c->bits = bits;
+	c->mult |= 1;
+	c->ttl = ttl;
+	c->clock = real_clock;
+	*out = c;
+	return TCW_OK;
+}
+
+/* Frees the cache and sets *cp to NULL. */
+void replay_cache_free(struct replay_cache **cp)
+{
+	if (!cp || !*cp)
+		return;
+	pthread_mutex_destroy(&(*cp)->lock);
+	free((*cp)->ring);
+	free((*cp)->buckets);
+	free(*cp);
+	*cp = NULL;
+}
+
+/* Replaces the clock (NULL = real time). */
+void replay_cache_set_clock(struct replay_cache *c, replay_clock_fn clock)
+{
+	pthread_mutex_lock(&c->lock);
+	c->clock = clock ? clock : real_clock;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- the ring and its index (callers hold the lock) ------------------------ */
+
+static uint32_t *bucket_of(struct replay_cache *c, const uint8_t key[KEY_SIZE])
+{
+	uint64_t x;
+
+	memcpy(&x, key, sizeof(x));
+	return &c->buckets[(x * c->mult) >> (64 - c->bits)];
+}
+
+static int find(struct replay_cache *c, const uint8_t key[KEY_SIZE])
+{
+	for (uint32_t s = *bucket_of(c, key); s != NO_SLOT; s = c->ring[s].next)
+		if (memcmp(c->ring[s].key, key, KEY_SIZE) == 0)
+			return 1;
+	return 0;
+}
+
+/* Drops the oldest entry from the ring and from its chain. */
+static void drop_oldest(struct replay_cache *c)
+{
+	uint32_t slot = (uint32_t)c->head;
+	uint32_t *link = bucket_of(c, c->ring[slot].key);
+
+	while (*link != slot)
+		link = &c->ring[*link].next;
+	*link = c->ring[slot].next;
+	c->head = (c->head + 1) % c->cap;
+	c->count--;
+}
+
+/* Drops the entries older than ttl at now (the ring is in time order). */
+static void expire(struct replay_cache *c, uint64_t now)
+{
+	while (c->count && now >= c->ring[c->head].time && now - c->ring[c->head].time >= c->ttl)
+		drop_oldest(c);
+}
+
+/* Appends key seen at time t (not older than the newest entry). */
+static void append(struct replay_cache *c, const uint8_t key[KEY_SIZE], uint64_t t)
+{
+	uint32_t slot, *head;
+
+	if (c->count == c->cap) {
+		drop_oldest(c);
+		c->evictions++;
+	}
+	slot = (uint32_t)((c->head + c->count) % c->cap);
+	head = bucket_of(c, key);
+	memcpy(c->ring[slot].key, key, KEY_SIZE);
+	c->ring[slot].time = t;
+	c->ring[slot].next = *head;
+	*head = slot;
+	c->count++;
+	c->newest = t;
+	c->changes++;
+}
+
+/* The cache key of an id: SHA-256 of its normalised text. */
+static int id_key(const char *id, size_t len, uint8_t key[KEY_SIZE])
+{
+	char norm[NORMALISE_MAX];
+
+	if (len > sizeof(norm))
+		return tcw_sha256(id, len, key);
+	if (len >= 2 && id[0] == '0' && (id[1] == 'x' || id[1] == 'X')) {
+		id += 2;
+		len -= 2;
+	}
+	for (size_t i = 0; i < len; i++)
+		norm[i] = (id[i] >= 'A' && id[i] <= 'Z') ? (char)(id[i] - 'A' + 'a') : id[i];
+	return tcw_sha256(norm, len, key);
+}
+
+/* tcw_processor.seen: records id, TCW_ERR_DUPLICATE when already there. */
+int replay_cache_seen(void *ctx, const char *id, size_t len)
+{
+	struct replay_cache *c = ctx;
+	uint8_t key[KEY_SIZE];
+	uint64_t now;
+	int ret;
+
+	if (!c || (!id && len))
+		return TCW_ERR_INTERNAL;
+	ret = id_key(id ? id : "", len, key);
+	if (ret != TCW_OK)
+		return ret;
+	pthread_mutex_lock(&c->lock);
+	now = c->clock();
+	expire(c, now);
+	if (find(c, key)) {
+		ret = TCW_ERR_DUPLICATE;
+	} else {
+		/* a clock that stepped back must not break the time order */
+		append(c, key, now > c->newest ? now : c->newest);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+/* Number of unexpired entries. */
+size_t replay_cache_count(struct replay_cache *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	expire(c, c->clock());
+	n = c->count;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/* Number of entries evicted before their time. */
+uint64_t replay_cache_evictions(struct replay_cache *c)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->evictions;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/* ---- the replay file ----------------------------------------------------- */
+
+/* The file image of the unexpired entries (caller frees), its size in
+ * *size, the change count it reflects in *changes. */
+static uint8_t *snapshot(struct replay_cache *c, size_t *size, uint64_t *changes)
+{
+	uint8_t *buf, *p;
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	expire(c, c->clock());
+	n = c->count;
+	*size = HEADER_SIZE + n * RECORD_SIZE + KEY_SIZE;
+	buf = malloc(*size);
+	if (buf) {
+		memcpy(buf, g_magic, sizeof(g_magic));
+		put32(buf + 8, REPLAY_FILE_VERSION);
+		put32(buf + 12, RECORD_SIZE);
+		put64(buf + 16, n);
+		p = buf + HEADER_SIZE;
+		for (size_t i = 0; i < n; i++, p += RECORD_SIZE) {
+			const struct entry *e = &c->ring[(c->head + i) % c->cap];
+
+			memcpy(p, e->key, KEY_SIZE);
+			put64(p + KEY_SIZE, e->time);
+		}
+		*changes = c->changes;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (buf && tcw_sha256(buf, *size - KEY_SIZE, buf + *size - KEY_SIZE) != TCW_OK) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/* Writes all of buf to fd; 0 or -1 with errno set. */
+static int write_all(int fd, const uint8_t *buf, size_t size)
+{
+	while (size) {
+		ssize_t n = write(fd, buf, size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		size -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fsyncs the directory that holds path (best effort durability of a rename). */
+static int sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	int fd, rc = -1;
+
+	if (!dir)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+/* Writes buf to path through a temporary file and a rename. */
+static int write_atomic(const char *path, const uint8_t *buf, size_t size, char *err,
+                        size_t errsize)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 8);
+	const char *step = "create a temporary file";
+	int fd = -1, rc = TCW_ERR_INTERNAL;
+
+	if (!tmp)
+		return TCW_ERR_NOMEM;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".XXXXXX", 8);
+	fd = mkstemp(tmp); /* mode 0600 */
+	if (fd < 0)
+		goto out;
+	step = "write";
+	if (write_all(fd, buf, size) != 0)
+		goto out;
+	step = "fsync";
+	if (fsync(fd) != 0)
+		goto out;
+	step = "close";
+	if (close(fd) != 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	step = "rename";
+	if (rename(tmp, path) != 0)
+		goto out;
+	step = "fsync the directory of";
+	if (sync_dir(path) != 0)
+		goto out;
+	rc = TCW_OK;
+out:
+	if (rc != TCW_OK)
+		snprintf(err, errsize, "%s: cannot %s: %s", path, step, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (rc != TCW_OK && strcmp(step, "fsync the directory of") != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* Saves to path when the cache changed since the change count since;
+ * see replay.h. */
+int replay_cache_save_changed(struct replay_cache *c, const char *path, uint64_t since,
+                              uint64_t *changes, char *err, size_t errsize)
+{
+	uint64_t now_changes = 0;
+	size_t size = 0;
+	uint8_t *buf;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	now_changes = c->changes;
+	pthread_mutex_unlock(&c->lock);
+	if (now_changes == since) {
+		*changes = since;
+		return TCW_OK;
+	}
+	buf = snapshot(c, &size, &now_changes);
+	if (!buf) {
+		snprintf(err, errsize, "%s: out of memory", path);
+		return TCW_ERR_NOMEM;
+	}
+	rc = write_atomic(path, buf, size, err, errsize);
+	free(buf);
+	if (rc == TCW_OK)
+		*changes = now_changes;
+	return rc;
+}
+
+/* Writes the cache to path atomically; see replay.h. */
+int replay_cache_save(struct replay_cache *c, const char *path, char *err, size_t errsize)
+{
+	uint64_t changes;
+
+	/* UINT64_MAX is never a change count: always write */
+	return replay_cache_save_changed(c, path, UINT64_MAX, &changes, err, errsize);
+}
+
+/* Reads the whole file at path (at most max bytes) into *buf; 1 when it
+ * does not exist, 0 when read, negative on failure (reason in err). */
+static int read_all(const char *path, size_t max, uint8_t **buf, size_t *size, char *err,
+                    size_t errsize)
+{
+	struct stat st;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*buf = NULL;
+	if (fd < 0 && errno == ENOENT)
+		return 1;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size > max) {
+		snprintf(err, errsize, "%s: not a replay file (size or type)", path);
+		goto fail;
+	}
+	*size = (size_t)st.st_size;
+	*buf = malloc(*size ? *size : 1);
+	if (!*buf) {
+		close(fd);
+		return TCW_ERR_NOMEM;
+	}
+	while (got < *size) {
+		ssize_t n = read(fd, *buf + got, *size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errsize, "%s: cannot read: %s", path,
+			         n < 0 ? strerror(errno) : "file shrank");
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(*buf);
+	*buf = NULL;
+	return TCW_ERR_INVALID_PARAM;
+}
+
+/* Checks the header, size and checksum of a file image; number of records in *n. */
+static int check_image(const uint8_t *buf, size_t size, size_t *n, const char *path, char *err,
+                       size_t errsize)
+{
+	uint8_t sum[KEY_SIZE];
+	uint64_t count;
+
+	if (size < HEADER_SIZE + KEY_SIZE || memcmp(buf, g_magic, sizeof(g_magic)) != 0) {
+		snprintf(err, errsize, "%s: not a tcworker replay file", path);
+		return TCW_ERR_INVALID_PARAM;
+	}
+	if (get32(buf + 8) != REPLAY_FILE_VERSION || get32(buf + 12) != RECORD_SIZE) {
+		snprintf(err, errsize, "%s: unsupported replay file version %u", path,
+		         (unsigned)get32(buf + 8));
+		return TCW_ERR_INVALID_PARAM;
+	}
+	count = get64(buf + 16);
+	if (count > REPLAY_MAX_ENTRIES || size != HEADER_SIZE + count * RECORD_SIZE + KEY_SIZE) {
+		snprintf(err, errsize, "%s: truncated or oversized replay file", path);
+		return TCW_ERR_INVALID_PARAM;
+	}
+	if (tcw_sha256(buf, size - KEY_SIZE, sum) != TCW_OK ||
+	    !tcw_ct_equal(sum, buf + size - KEY_SIZE, KEY_SIZE)) {
+		snprintf(err, errsize, "%s: checksum mismatch (corrupt replay file)", path);
+		return TCW_ERR_INVALID_PARAM;
+	}
+	*n = (size_t)count;
+	return TCW_OK;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	uint64_t x = get64((const uint8_t *)a + KEY_SIZE), y = get64((const uint8_t *)b + KEY_SIZE);
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds the unexpired entries of the replay file at path; see replay.h. */
+int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, char *err,
+                      size_t errsize)
+{
+	size_t size = 0, n = 0, added = 0;
+	uint8_t *buf = NULL, *rec;
+	uint64_t now;
+	int rc;
+
+	if (loaded)
+		*loaded = 0;
+	rc = read_all(path, HEADER_SIZE + (size_t)REPLAY_MAX_ENTRIES * RECORD_SIZE + KEY_SIZE, &buf,
+	              &size, err, errsize);
+	if (rc != 0)
+		return rc == 1 ? TCW_OK : rc;
+	rc = check_image(buf, size, &n, path, err, errsize);
+	if (rc != TCW_OK)
+		goto out;
+	rec = buf + HEADER_SIZE;
+	qsort(rec, n, RECORD_SIZE, by_time);
+	pthread_mutex_lock(&c->lock);
+	now = c->clock();
+	expire(c, now);
+	/* the newest cap records are the ones that can be kept */
+	for (size_t i = n > c->cap ? n - c->cap : 0; i < n; i++) {
+		const uint8_t *r = rec + i * RECORD_SIZE;
+		uint64_t t = get64(r + KEY_SIZE);
+
+		if ((now >= t && now - t >= c->ttl) || find(c, r))
+			continue;
+		append(c, r, t > c->newest ? t : c->newest);
+		added++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (loaded)
+		*loaded = added;
+out:
+	free(buf);
+	return rc;
+}

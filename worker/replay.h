@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* replay.h - the replay cache: recently seen workOrderIds, bounded, expiring, persistable. */
+#ifndef TCW_WORKER_REPLAY_H
+#define TCW_WORKER_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct worker_config;
+
+/* Defaults and limits of --replay-cache (entries) and --replay-ttl (seconds). */
+#define REPLAY_DEFAULT_ENTRIES 100000u
+#define REPLAY_MAX_ENTRIES 10000000u
+#define REPLAY_DEFAULT_TTL 86400u
+#define REPLAY_MAX_TTL (10u * 366u * 86400u)
+/* Seconds between two saves of a changed cache while the worker runs. */
+#define REPLAY_SAVE_INTERVAL 10u
+/* Suffix of the replay file kept beside a --keys-file. */
+#define REPLAY_FILE_SUFFIX ".replay"
+/* File format version written by replay_cache_save. */
+#define REPLAY_FILE_VERSION 1u
+
+/*
+ * A set of recently seen work order ids. Ids are normalised (hex letters
+ * lowercased, "0x" prefix dropped) and stored as their SHA-256, with the
+ * wall-clock second they were first seen. An entry lives ttl seconds; when
+ * the cache is full the oldest entry makes room (counted as an eviction).
+ * Every function is thread-safe.
+ */
+struct replay_cache;
+
+/* Wall-clock seconds (the Unix epoch); replaceable for tests. */
+typedef uint64_t (*replay_clock_fn)(void);
+
+/* A cache for capacity entries (1..REPLAY_MAX_ENTRIES) living ttl seconds
+ * (1..REPLAY_MAX_TTL); *out caller frees with replay_cache_free.
+ * TCW_ERR_INVALID_PARAM or TCW_ERR_NOMEM. */
+int replay_cache_new(size_t capacity, uint64_t ttl, struct replay_cache **out);
+/* Frees c and sets *c to NULL (NULL-safe). */
+void replay_cache_free(struct replay_cache **c);
+/* Replaces the clock (NULL = the real one); for tests. */
+void replay_cache_set_clock(struct replay_cache *c, replay_clock_fn clock);
+/* tcw_processor.seen with ctx = the cache: records id[0..len) and returns
+ * TCW_OK, or TCW_ERR_DUPLICATE when it is already recorded and unexpired. */
+int replay_cache_seen(void *ctx, const char *id, size_t len);
+/* Number of unexpired entries. */
+size_t replay_cache_count(struct replay_cache *c);
+/* Number of entries dropped before their time because the cache was full. */
+uint64_t replay_cache_evictions(struct replay_cache *c);
+/* Writes the unexpired entries to path atomically: a temporary file (mode
+ * 0600) in the same directory, fsync, rename, directory fsync. On failure
+ * writes the reason into err and returns TCW_ERR_INTERNAL (or NOMEM). */
+int replay_cache_save(struct replay_cache *c, const char *path, char *err, size_t errsize);
+/* replay_cache_save, but only when the cache changed since the change
+ * count since (else nothing is written); *changes gets the change count the
+ * file now reflects. */
+int replay_cache_save_changed(struct replay_cache *c, const char *path, uint64_t since,
+                              uint64_t *changes, char *err, size_t errsize);
+/* Adds the unexpired entries of the file at path (newest ones when there
+ * are more than fit); *loaded gets their number (may be NULL). A missing
+ * file loads nothing and succeeds. A file that cannot be read, has another
+ * format or version, or fails its checksum: reason in err,
+ * TCW_ERR_INVALID_PARAM (or TCW_ERR_NOMEM). */
+int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, char *err,
+                      size_t errsize);
+
+/* The worker's replay protection: the cache, its file and the thread that
+ * saves it. */
+struct replay_service;
+
+/* Sets up replay protection from cfg (replay_entries 0 = off: *out is NULL
+ * and 0 is returned): creates the cache, loads the replay file when one is
+ * configured and starts the periodic save. Logs what it does; returns 0,
+ * or a negative tcw_err after logging why (the worker must not start). */
+int replay_service_start(const struct worker_config *cfg, struct replay_service **out);
+/* The cache of a running service (borrowed), NULL for NULL. */
+struct replay_cache *replay_service_cache(struct replay_service *s);
+/* Stops the periodic save, saves a last time, frees s and sets *s to NULL
+ * (NULL-safe). Returns 0, or TCW_ERR_INTERNAL when the last save failed
+ * (logged). */
+int replay_service_stop(struct replay_service **s);
+
+#endif /* TCW_WORKER_REPLAY_H */
