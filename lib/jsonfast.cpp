@@ -215,6 +215,11 @@ extern "C" int tcwi_json_parse_fast(const char *text, size_t len, int max_depth,
 	int ret;
 
 	*out = nullptr;
+	/* \u escapes (surrogate pairs in particular) are decoded differently by
+	 * the two parsers; leave any text that has one to json-c, the reference.
+	 * Large work orders carry base64 and hex only, so they keep the fast path. */
+	if (memmem(text, len, "\\u", 2))
+		return TCW_ERR_INVALID_REQUEST;
 	try {
 		fast_state &st = t_state;
 
