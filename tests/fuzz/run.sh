@@ -16,6 +16,8 @@ args=(-max_total_time="$seconds" -print_final_stats=1 -timeout=60
       -artifact_prefix="$work/artifacts/$name-")
 [ -f "$here/$name.dict" ] && args+=(-dict="$here/$name.dict")
 [ "$jobs" -gt 1 ] && args+=(-fork="$jobs")
+# FUZZ_SEED fixes the mutation seed (make test uses it so CI explores the same way).
+if [ -n "${FUZZ_SEED:-}" ]; then args+=(-seed="$FUZZ_SEED"); fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "run.sh: fuzzing $name for ${seconds}s with $jobs job(s)" >&2
 exec "$bin" "${args[@]}" "$work/corpus/$name" "$here/corpus/$name"
