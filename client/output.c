@@ -6,39 +6,16 @@
 #include <json-c/json.h>
 
 #include "tcclient.h"
+#include "tcw/utf8.h"
 
 /* Length of the well-formed UTF-8 sequence at p (n bytes available) that
  * encodes a printable, non-control code point; 0 when there is none. */
 static size_t utf8_seq(const uint8_t *p, size_t n, int printable)
 {
 	uint32_t cp;
-	size_t len, i;
+	size_t len = tcw_utf8_char(p, n, &cp);
 
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1fu;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0fu;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	if (printable && cp < 0xa0) /* C1 control characters */
+	if (printable && len > 1 && cp < 0xa0) /* C1 control characters */
 		return 0;
 	return len;
 }

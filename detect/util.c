@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "detector.h"
+#include "tcw/utf8.h"
 
 /* Formats a diagnostic into err; see detector.h. */
 void tcd_set_err(char *err, size_t errsize, const char *fmt, ...)
@@ -178,32 +179,10 @@ int tcd_image_size(const uint8_t *data, size_t size, uint64_t *width, uint64_t *
  * code point >= U+00A0, 0 for anything else. */
 static size_t utf8_printable(const unsigned char *p, size_t n)
 {
-	unsigned cp;
-	size_t len, i;
+	uint32_t cp;
+	size_t len = tcw_utf8_char(p, n, &cp);
 
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1fu;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0fu;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-		return 0;
-	return len;
+	return len && cp >= 0xa0 ? len : 0;
 }
 
 /* 1 when name is a plain file name; see detector.h. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "tcw/utf8.h"
 #include "tcw/tcw.h"
 
 #define METHOD_SIGNUP "ProcessWorkerSignup"
@@ -52,29 +53,12 @@ int tcwi_utf8_valid(const uint8_t *s, size_t len)
 	if (!s)
 		return len == 0;
 	while ((i += ascii_prefix(s + i, len - i)) < len) {
-		uint8_t c = s[i];
-		uint32_t cp, min;
-		size_t n;
+		uint32_t cp;
+		size_t n = tcw_utf8_char(s + i, len - i, &cp);
 
-		if ((c & 0xe0) == 0xc0) {
-			n = 1, cp = c & 0x1fu, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2, cp = c & 0x0fu, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3, cp = c & 0x07u, min = 0x10000;
-		} else {
+		if (n == 0)
 			return 0;
-		}
-		if (len - i - 1 < n)
-			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3fu);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
+		i += n;
 	}
 	return 1;
 }
