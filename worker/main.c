@@ -160,6 +160,7 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	status = run(&cfg);
+	tcw_log_flush(); /* counts of the rate-limited warnings */
 	tcw_set_log_handler(NULL);
 	config_fini(&cfg);
 	return status;
