@@ -150,9 +150,9 @@ stop_worker
 # the next spell or at shutdown
 logged=$(grep -c 'work order [0-9a-f]*: result encrypted with the session key and sessionKeyIv (AES-GCM nonce reuse' "$WORKER_LOG" || true)
 counted=0
-for n in $(sed -n 's/.* \([0-9]*\) more work orders answered with AES-GCM nonce reuse were not logged since the last warning$/\1/p' "$WORKER_LOG"); do
+while read -r n; do
 	counted=$((counted + n))
-done
+done < <(sed -n 's/.* \([0-9]*\) more work orders answered with AES-GCM nonce reuse were not logged since the last warning$/\1/p' "$WORKER_LOG")
 [ $((logged + counted)) -eq 10 ] ||
 	fail "nonce-reuse warnings: $logged lines + $counted counted, expected 10 orders"
 note "ok"
