@@ -19,6 +19,7 @@ PACKAGES=(
   python3 python3-zmq python3-pycryptodome python3-ecdsa  # independent interop peer
   docker-compose python3-jinja2 shellcheck strace  # deploy/ checks: compose config, manifest, scripts
   man-db bash-completion                    # man pages render (man -l), completion tests
+  systemd                                   # systemd-analyze verify/security of the unit
 )
 
 missing=()
