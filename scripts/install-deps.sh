@@ -20,6 +20,7 @@ PACKAGES=(
   docker-compose python3-jinja2 shellcheck strace  # deploy/ checks: compose config, manifest, scripts
   man-db bash-completion                    # man pages render (man -l), completion tests
   systemd                                   # systemd-analyze verify/security of the unit
+  debhelper dpkg-dev fakeroot lintian debootstrap  # make deb (debian/), make test-deb (chroot)
 )
 
 missing=()
