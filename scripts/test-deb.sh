@@ -211,7 +211,7 @@ snapshot >"$CACHE/after.txt"
 # Debian keeps: the system user and group (passwd, group, shadow, gshadow and
 # their backups), dpkg's database, apt's auto-installed marks, debconf's
 # cache, the linker cache.
-keep='^[a-z] [0-7]+ [a-z]+ [a-z]+ \./(etc/(passwd|group|shadow|gshadow|subuid|subgid)-?|etc/ld\.so\.cache|var/lib/dpkg(/.*)?|var/lib/apt/extended_states|var/cache/debconf(/.*)?|var/lib/systemd/deb-systemd-helper-(enabled|masked)(/.*)?)$'
+keep='^[a-z] [0-7]+ [a-z]+ [a-z]+ \./(etc/(passwd|group|shadow|gshadow|subuid|subgid)-?|etc/ld\.so\.cache|var/lib/dpkg(/.*)?|var/lib/apt/extended_states|var/cache/debconf(/.*)?)$'
 diff "$CACHE/before.txt" "$CACHE/after.txt" | grep '^[<>]' | sed 's/^[<>] //' |
 	grep -Ev "$keep" >"$CACHE/left.txt" || true
 if [ -s "$CACHE/left.txt" ]; then
