@@ -123,7 +123,17 @@ say "apt-get install ./*.deb (${PKGS[*]})"
 	>"$CACHE/install.log" 2>&1 || { tail -n 40 "$CACHE/install.log" >&2; die "apt-get install"; }
 ver=$(in_ch tcworker --version | head -n 1)
 [ "$ver" = "tcworker 0.1.0" ] || die "tcworker --version: '$ver'"
-in_ch tcworker --version | grep -qx 'python: yes (3\.[0-9]*)' || die "tcworker --version: no python"
+in_ch tcworker --version | grep -qxE 'python: yes \(3\.[0-9]+, module /usr/lib/[^/]+/tcworker/pyhost\.so\)' ||
+	die "tcworker --version: $(in_ch tcworker --version | tail -n 1)"
+# The Python split: the daemon does not link libpython, tcworker-python does.
+in_ch ldd /usr/bin/tcworker | grep -q libpython && die "/usr/bin/tcworker links libpython"
+for p in "${PKGS[@]}"; do
+	case "$p" in
+	*/tcworker_*) dpkg-deb -f "$DEBS/$p" Depends | grep -q libpython && die "tcworker depends on libpython" ;;
+	*/tcworker-python_*) dpkg-deb -f "$DEBS/$p" Depends | grep -q libpython3 ||
+		die "tcworker-python does not depend on libpython" ;;
+	esac
+done
 in_ch tcdetect --version | grep -qx 'tcdetect 0\.1\.0' || die "tcdetect --version"
 in_ch getent passwd tcworker | grep -q ':/var/lib/tcworker:/usr/sbin/nologin$' ||
 	die "no system user tcworker: $(in_ch getent passwd tcworker)"
