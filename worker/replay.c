@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* replay.c - the replay cache (protocol.md §12.3): id hashes in a ring, a hash index, the file. */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "atomicfile.h"
 #include "replay.h"
 #include "tcw/tcw.h"
 
@@ -292,86 +289,6 @@ static uint8_t *snapshot(struct replay_cache *c, size_t *size, uint64_t *changes
 	return buf;
 }
 
-/* Writes all of buf to fd; 0 or -1 with errno set. */
-static int write_all(int fd, const uint8_t *buf, size_t size)
-{
-	while (size) {
-		ssize_t n = write(fd, buf, size);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		size -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsyncs the directory that holds path (best effort durability of a rename). */
-static int sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	int fd, rc = -1;
-
-	if (!dir)
-		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
-
-/* Writes buf to path through a temporary file and a rename. */
-static int write_atomic(const char *path, const uint8_t *buf, size_t size, char *err,
-                        size_t errsize)
-{
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 8);
-	const char *step = "create a temporary file";
-	int fd = -1, rc = TCW_ERR_INTERNAL;
-
-	if (!tmp)
-		return TCW_ERR_NOMEM;
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".XXXXXX", 8);
-	fd = mkstemp(tmp); /* mode 0600 */
-	if (fd < 0)
-		goto out;
-	step = "write";
-	if (write_all(fd, buf, size) != 0)
-		goto out;
-	step = "fsync";
-	if (fsync(fd) != 0)
-		goto out;
-	step = "close";
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	step = "rename";
-	if (rename(tmp, path) != 0)
-		goto out;
-	step = "fsync the directory of";
-	if (sync_dir(path) != 0)
-		goto out;
-	rc = TCW_OK;
-out:
-	if (rc != TCW_OK)
-		snprintf(err, errsize, "%s: cannot %s: %s", path, step, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (rc != TCW_OK && strcmp(step, "fsync the directory of") != 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 /* Saves to path when the cache changed since the change count since;
  * see replay.h. */
 int replay_cache_save_changed(struct replay_cache *c, const char *path, uint64_t since,
@@ -394,7 +311,7 @@ int replay_cache_save_changed(struct replay_cache *c, const char *path, uint64_t
 		snprintf(err, errsize, "%s: out of memory", path);
 		return TCW_ERR_NOMEM;
 	}
-	rc = write_atomic(path, buf, size, err, errsize);
+	rc = afile_write_atomic(path, buf, size, err, errsize);
 	free(buf);
 	if (rc == TCW_OK)
 		*changes = now_changes;
@@ -408,54 +325,6 @@ int replay_cache_save(struct replay_cache *c, const char *path, char *err, size_
 
 	/* UINT64_MAX is never a change count: always write */
 	return replay_cache_save_changed(c, path, UINT64_MAX, &changes, err, errsize);
-}
-
-/* Reads the whole file at path (at most max bytes) into *buf; 1 when it
- * does not exist, 0 when read, negative on failure (reason in err). */
-static int read_all(const char *path, size_t max, uint8_t **buf, size_t *size, char *err,
-                    size_t errsize)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*buf = NULL;
-	if (fd < 0 && errno == ENOENT)
-		return 1;
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size > max) {
-		snprintf(err, errsize, "%s: not a replay file (size or type)", path);
-		goto fail;
-	}
-	*size = (size_t)st.st_size;
-	*buf = malloc(*size ? *size : 1);
-	if (!*buf) {
-		close(fd);
-		return TCW_ERR_NOMEM;
-	}
-	while (got < *size) {
-		ssize_t n = read(fd, *buf + got, *size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errsize, "%s: cannot read: %s", path,
-			         n < 0 ? strerror(errno) : "file shrank");
-			goto fail;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(*buf);
-	*buf = NULL;
-	return TCW_ERR_INVALID_PARAM;
 }
 
 /* Checks the header, size and checksum of a file image; number of records in *n. */
@@ -506,8 +375,8 @@ int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, 
 
 	if (loaded)
 		*loaded = 0;
-	rc = read_all(path, HEADER_SIZE + (size_t)REPLAY_MAX_ENTRIES * RECORD_SIZE + KEY_SIZE, &buf,
-	              &size, err, errsize);
+	rc = afile_read_all(path, HEADER_SIZE + (size_t)REPLAY_MAX_ENTRIES * RECORD_SIZE + KEY_SIZE,
+	                    "replay file", &buf, &size, err, errsize);
 	if (rc != 0)
 		return rc == 1 ? TCW_OK : rc;
 	rc = check_image(buf, size, &n, path, err, errsize);
