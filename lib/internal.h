@@ -104,11 +104,17 @@ int tcwi_json_parse(const char *text, size_t len, json_object **out);
  * pre-checks needed. With nest_params, a root "params" member that is a
  * string of at least TCWI_JSON_FAST_MIN bytes holding a JSON object comes
  * back as that object, already parsed (the ProcessWorkOrder envelope),
- * and as the string otherwise. TCW_ERR_INVALID_REQUEST for anything it
- * does not accept (the caller then asks json-c), TCW_ERR_NOMEM. Only
- * present when TCW_HAVE_SIMDJSON is defined. */
+ * and as the string otherwise; when params_text is not NULL, the text of a
+ * params string parsed that way is returned in *params_text / *params_len
+ * (NULL / 0 otherwise), valid on this thread until tcwi_json_fast_release.
+ * TCW_ERR_INVALID_REQUEST for anything it does not accept (the caller then
+ * asks json-c), TCW_ERR_NOMEM. Only present when TCW_HAVE_SIMDJSON is
+ * defined. */
 int tcwi_json_parse_fast(const char *text, size_t len, int max_depth, int nest_params,
-                         json_object **out);
+                         json_object **out, const char **params_text, size_t *params_len);
+/* Ends the life of a params text tcwi_json_parse_fast returned on this
+ * thread (frees large buffers it kept for it). */
+void tcwi_json_fast_release(void);
 
 /* Serialises o compactly without escaping '/' into *out (caller frees) and
  * its length into *size (may be NULL). TCW_ERR_NOMEM on failure. */
@@ -187,11 +193,22 @@ void tcwi_item_clear(struct tcwi_item *it);
 /* Stable sort of v[0..n) by index (ties keep array order). */
 void tcwi_items_sort(struct tcwi_item **v, size_t n);
 
-/* Runs one WorkOrderSubmit params object for processor p. On success
- * *reply (caller frees) is the result reply carrying id (borrowed; NULL =
- * JSON null). On failure returns the error with e filled and *wo_id
- * pointing at the validated workOrderId (borrowed from params) when known. */
+/* What tcwi_workorder_run reports beside its reply. */
+struct tcwi_wo_outcome {
+	const char *wo_id; /* the validated workOrderId (borrowed from params), or NULL */
+	int accepted;      /* the replay hook recorded the id: keep the reply */
+	int has_request;   /* request is SHA-256 of the inner request text */
+	uint8_t request[TCW_SHA256_SIZE];
+};
+
+/* Runs one WorkOrderSubmit params object for processor p; text[0..len) is
+ * the inner request's text as sent (NULL when unknown), which identifies
+ * exact resubmissions (tcw_processor.stored_reply). On success *reply
+ * (caller frees) is the result reply carrying id (borrowed; NULL = JSON
+ * null), or a kept reply of the same request. On failure returns the
+ * error with e filled. *out tells what is known either way. */
 int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_object *params,
-                       char **reply, size_t *reply_size, struct tcw_error *e, const char **wo_id);
+                       const char *text, size_t len, char **reply, size_t *reply_size,
+                       struct tcw_error *e, struct tcwi_wo_outcome *out);
 
 #endif /* TCW_INTERNAL_H */

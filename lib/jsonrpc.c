@@ -23,7 +23,11 @@ struct frame {
 	json_object *id;   /* inner id, borrowed from inner, or zero */
 	json_object *zero; /* the id 0 of replies without a known id */
 	int id_known;
-	const char *wo_id; /* validated workOrderId, borrowed from inner */
+	/* the envelope's params string that simdjson parsed in place (kept
+	 * until tcwi_json_fast_release), NULL when json-c parsed it */
+	const char *fast_text;
+	size_t fast_len;
+	struct tcwi_wo_outcome wo; /* wo.wo_id: validated workOrderId, borrowed */
 	struct tcw_error e;
 };
 
@@ -63,9 +67,9 @@ int tcwi_utf8_valid(const uint8_t *s, size_t len)
 	return 1;
 }
 
-/* tcwi_json_parse; with nest_params a large envelope's "params" string may
- * come back already parsed (see tcwi_json_parse_fast). */
-static int json_parse(const char *text, size_t len, int nest_params, json_object **out)
+/* tcwi_json_parse; with f a large envelope's "params" string may come back
+ * already parsed, its text in f->fast_text (see tcwi_json_parse_fast). */
+static int json_parse(const char *text, size_t len, struct frame *f, json_object **out)
 {
 	struct json_tokener *tok = NULL;
 	json_object *o = NULL;
@@ -81,12 +85,13 @@ static int json_parse(const char *text, size_t len, int nest_params, json_object
 	/* large texts: simdjson, which also rejects invalid UTF-8 and any raw
 	 * NUL; json-c decides whatever it does not take */
 	if (len >= TCWI_JSON_FAST_MIN) {
-		ret = tcwi_json_parse_fast(text, len, TCWI_MAX_JSON_DEPTH, nest_params, out);
+		ret = tcwi_json_parse_fast(text, len, TCWI_MAX_JSON_DEPTH, f != NULL, out,
+		                           f ? &f->fast_text : NULL, f ? &f->fast_len : NULL);
 		if (ret != TCW_ERR_INVALID_REQUEST)
 			return ret;
 	}
 #else
-	(void)nest_params;
+	(void)f;
 #endif
 	if ((len && memchr(text, '\0', len)) || !tcwi_utf8_valid((const uint8_t *)text, len))
 		return TCW_ERR_INVALID_REQUEST;
@@ -119,7 +124,7 @@ out:
 /* Parses one complete JSON text strictly (see internal.h); *out caller puts. */
 int tcwi_json_parse(const char *text, size_t len, json_object **out)
 {
-	return json_parse(text, len, 0, out);
+	return json_parse(text, len, NULL, out);
 }
 
 /* Serialises o compactly into *out (caller frees), see internal.h. */
@@ -243,22 +248,51 @@ static int str_is(json_object *v, const char *name)
 	       strcmp(json_object_get_string(v), name) == 0;
 }
 
-/* The inner WorkOrderSubmit request from the outer params into f->inner. */
-static int inner_request(struct frame *f, json_object *params)
+/* The inner WorkOrderSubmit request from the outer params into f->inner,
+ * its text as sent into *text / *len (NULL when params was sent as an
+ * object). */
+static int inner_request(struct frame *f, json_object *params, const char **text, size_t *len)
 {
 	int ret;
 
+	*text = NULL;
+	*len = 0;
 	if (json_object_is_type(params, json_type_string)) {
-		ret = tcwi_json_parse(json_object_get_string(params),
-		                      (size_t)json_object_get_string_len(params), &f->inner);
+		*text = json_object_get_string(params);
+		*len = (size_t)json_object_get_string_len(params);
+		ret = tcwi_json_parse(*text, *len, &f->inner);
 		if (ret < 0)
 			return tcw_error_set(&f->e, ret, NULL);
 	} else if (json_object_is_type(params, json_type_object)) {
-		/* leniency: an already-decoded inner request */
+		/* a params string simdjson parsed in place, or (leniency) an
+		 * already-decoded inner request */
 		f->inner = json_object_get(params);
+		*text = f->fast_text;
+		*len = f->fast_len;
 	}
 	if (!json_object_is_type(f->inner, json_type_object))
 		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
+	return TCW_OK;
+}
+
+/* Keeps the reply (result or error) of an order whose id the replay hook
+ * recorded, for an exact resubmission; ret is the order's outcome. The
+ * error reply is built here then. TCW_OK once *reply is set. */
+static int keep_reply(const struct tcw_processor *p, struct frame *f, int ret, char **reply,
+                      size_t *reply_size)
+{
+	size_t size = 0;
+
+	if (ret != TCW_OK) {
+		ret = error_reply_obj(f->id, &f->e, f->wo.wo_id, reply, &size);
+		if (ret != TCW_OK)
+			return tcw_error_set(&f->e, ret, NULL);
+		if (reply_size)
+			*reply_size = size;
+	} else {
+		size = reply_size ? *reply_size : strlen(*reply);
+	}
+	p->store_reply(p->store_ctx, f->wo.wo_id, strlen(f->wo.wo_id), f->wo.request, *reply, size);
 	return TCW_OK;
 }
 
@@ -267,7 +301,9 @@ static int work_order(const struct tcw_processor *p, struct frame *f, json_objec
                       char **reply, size_t *reply_size)
 {
 	json_object *v = NULL;
-	int ret = inner_request(f, params);
+	const char *text = NULL;
+	size_t text_len = 0;
+	int ret = inner_request(f, params, &text, &text_len);
 
 	if (ret < 0)
 		return ret;
@@ -279,7 +315,10 @@ static int work_order(const struct tcw_processor *p, struct frame *f, json_objec
 	if (!json_object_object_get_ex(f->inner, "params", &v) ||
 	    !json_object_is_type(v, json_type_object))
 		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
-	return tcwi_workorder_run(p, f->id, v, reply, reply_size, &f->e, &f->wo_id);
+	ret = tcwi_workorder_run(p, f->id, v, text, text_len, reply, reply_size, &f->e, &f->wo);
+	if (f->wo.accepted && f->wo.has_request && p->store_reply)
+		return keep_reply(p, f, ret, reply, reply_size);
+	return ret;
 }
 
 /* Parses the outer envelope and dispatches it; fills f->e on failure. */
@@ -294,7 +333,7 @@ static int dispatch(const struct tcw_processor *p, struct frame *f, const char *
 		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
 	/* a work order's inner request may come back parsed already: the
 	 * "params is an object" case of inner_request() */
-	ret = json_parse(frame, size, 1, &f->outer);
+	ret = json_parse(frame, size, f, &f->outer);
 	if (ret < 0)
 		return tcw_error_set(&f->e, ret, NULL);
 	if (!json_object_is_type(f->outer, json_type_object) ||
@@ -337,9 +376,14 @@ int tcw_process_frame(const struct tcw_processor *p, const char *frame, size_t s
 		return TCW_ERR_NOMEM;
 	ret = dispatch(p, &f, frame, size, reply, reply_size);
 	if (ret != TCW_OK)
-		ret = error_reply_obj(f.id_known ? f.id : f.zero, &f.e, f.wo_id, reply, reply_size);
+		ret = error_reply_obj(f.id_known ? f.id : f.zero, &f.e, f.wo.wo_id, reply,
+		                      reply_size);
 	json_object_put(f.zero);
 	json_object_put(f.inner);
 	json_object_put(f.outer);
+#ifdef TCW_HAVE_SIMDJSON
+	if (f.fast_text)
+		tcwi_json_fast_release();
+#endif
 	return ret;
 }
