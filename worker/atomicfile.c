@@ -48,8 +48,7 @@ int afile_sync_dir(const char *path)
 }
 
 /* Writes buf to path through a temporary file and a rename; see atomicfile.h. */
-int afile_write_atomic(const char *path, const uint8_t *buf, size_t size, char *err,
-                       size_t errsize)
+int afile_write_atomic(const char *path, const uint8_t *buf, size_t size, char *err, size_t errsize)
 {
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 8);

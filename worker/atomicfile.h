@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* atomicfile.h - whole-file reads and atomic (temporary file, fsync, rename) writes. */
+/* atomicfile.h - whole-file reads, atomic (temporary file, fsync, rename) writes and the
+ * little-endian integers of the worker's state files. */
 #ifndef TCW_WORKER_ATOMICFILE_H
 #define TCW_WORKER_ATOMICFILE_H
 
@@ -27,5 +28,28 @@ int afile_write_atomic(const char *path, const uint8_t *buf, size_t size, char *
  * TCW_ERR_NOMEM on failure. */
 int afile_read_all(const char *path, size_t max, const char *what, uint8_t **buf, size_t *size,
                    char *err, size_t errsize);
+
+/* Little-endian integers in the worker's state files. */
+static inline void afile_put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint32_t afile_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void afile_put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t afile_get64(const uint8_t *p)
+{
+	return (uint64_t)afile_get32(p) | (uint64_t)afile_get32(p + 4) << 32;
+}
 
 #endif /* TCW_WORKER_ATOMICFILE_H */

@@ -116,8 +116,7 @@ static int run(const struct worker_config *cfg)
 	proc.runner.ctx = reg;
 	proc.signup_json = signup;
 	proc.max_message_size = cfg->max_message;
-	proc.seen = replay != NULL ? replay_cache_seen : NULL;
-	proc.seen_ctx = replay_service_cache(replay);
+	replay_service_hooks(replay, &proc);
 	proc.workload_timeout_ms = cfg->workload_timeout_ms;
 	so.bind = cfg->bind;
 	so.max_message = cfg->max_message;

@@ -51,32 +51,6 @@ static uint64_t real_clock(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Creates an empty cache; see replay.h. */
 int replay_cache_new(size_t capacity, uint64_t ttl, struct replay_cache **out)
 {
@@ -188,11 +162,15 @@ static void append(struct replay_cache *c, const uint8_t key[KEY_SIZE], uint64_t
 	c->changes++;
 }
 
-/* The cache key of an id: SHA-256 of its normalised text. */
-static int id_key(const char *id, size_t len, uint8_t key[KEY_SIZE])
+/* The cache key of an id: SHA-256 of its normalised text; see replay.h. */
+int replay_id_key(const char *id, size_t len, uint8_t key[KEY_SIZE])
 {
 	char norm[NORMALISE_MAX];
 
+	if (!id && len)
+		return TCW_ERR_INTERNAL;
+	if (!id)
+		id = "";
 	if (len > sizeof(norm))
 		return tcw_sha256(id, len, key);
 	if (len >= 2 && id[0] == '0' && (id[1] == 'x' || id[1] == 'X')) {
@@ -204,17 +182,16 @@ static int id_key(const char *id, size_t len, uint8_t key[KEY_SIZE])
 	return tcw_sha256(norm, len, key);
 }
 
-/* tcw_processor.seen: records id, TCW_ERR_DUPLICATE when already there. */
-int replay_cache_seen(void *ctx, const char *id, size_t len)
+/* Records id unless it is there; see replay.h. */
+int replay_cache_record(struct replay_cache *c, const char *id, size_t len, uint8_t key[KEY_SIZE],
+                        uint64_t *time)
 {
-	struct replay_cache *c = ctx;
-	uint8_t key[KEY_SIZE];
 	uint64_t now;
 	int ret;
 
-	if (!c || (!id && len))
+	if (!c)
 		return TCW_ERR_INTERNAL;
-	ret = id_key(id ? id : "", len, key);
+	ret = replay_id_key(id, len, key);
 	if (ret != TCW_OK)
 		return ret;
 	pthread_mutex_lock(&c->lock);
@@ -224,10 +201,59 @@ int replay_cache_seen(void *ctx, const char *id, size_t len)
 		ret = TCW_ERR_DUPLICATE;
 	} else {
 		/* a clock that stepped back must not break the time order */
-		append(c, key, now > c->newest ? now : c->newest);
+		*time = now > c->newest ? now : c->newest;
+		append(c, key, *time);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;
+}
+
+/* tcw_processor.seen: records id, TCW_ERR_DUPLICATE when already there. */
+int replay_cache_seen(void *ctx, const char *id, size_t len)
+{
+	uint8_t key[KEY_SIZE];
+	uint64_t time;
+
+	return replay_cache_record(ctx, id, len, key, &time);
+}
+
+/* Adds a recorded key; see replay.h. */
+int replay_cache_add(struct replay_cache *c, const uint8_t key[KEY_SIZE], uint64_t t)
+{
+	uint64_t now;
+	int added = 0;
+
+	pthread_mutex_lock(&c->lock);
+	now = c->clock();
+	expire(c, now);
+	if (!(now >= t && now - t >= c->ttl) && !find(c, key)) {
+		append(c, key, t > c->newest ? t : c->newest);
+		added = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return added;
+}
+
+/* The change count (insertions so far). */
+uint64_t replay_cache_changes(struct replay_cache *c)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->changes;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/* The cache clock's current second. */
+uint64_t replay_cache_now(struct replay_cache *c)
+{
+	uint64_t now;
+
+	pthread_mutex_lock(&c->lock);
+	now = c->clock();
+	pthread_mutex_unlock(&c->lock);
+	return now;
 }
 
 /* Number of unexpired entries. */
@@ -269,15 +295,15 @@ static uint8_t *snapshot(struct replay_cache *c, size_t *size, uint64_t *changes
 	buf = malloc(*size);
 	if (buf) {
 		memcpy(buf, g_magic, sizeof(g_magic));
-		put32(buf + 8, REPLAY_FILE_VERSION);
-		put32(buf + 12, RECORD_SIZE);
-		put64(buf + 16, n);
+		afile_put32(buf + 8, REPLAY_FILE_VERSION);
+		afile_put32(buf + 12, RECORD_SIZE);
+		afile_put64(buf + 16, n);
 		p = buf + HEADER_SIZE;
 		for (size_t i = 0; i < n; i++, p += RECORD_SIZE) {
 			const struct entry *e = &c->ring[(c->head + i) % c->cap];
 
 			memcpy(p, e->key, KEY_SIZE);
-			put64(p + KEY_SIZE, e->time);
+			afile_put64(p + KEY_SIZE, e->time);
 		}
 		*changes = c->changes;
 	}
@@ -338,12 +364,12 @@ static int check_image(const uint8_t *buf, size_t size, size_t *n, const char *p
 		snprintf(err, errsize, "%s: not a tcworker replay file", path);
 		return TCW_ERR_INVALID_PARAM;
 	}
-	if (get32(buf + 8) != REPLAY_FILE_VERSION || get32(buf + 12) != RECORD_SIZE) {
+	if (afile_get32(buf + 8) != REPLAY_FILE_VERSION || afile_get32(buf + 12) != RECORD_SIZE) {
 		snprintf(err, errsize, "%s: unsupported replay file version %u", path,
-		         (unsigned)get32(buf + 8));
+		         (unsigned)afile_get32(buf + 8));
 		return TCW_ERR_INVALID_PARAM;
 	}
-	count = get64(buf + 16);
+	count = afile_get64(buf + 16);
 	if (count > REPLAY_MAX_ENTRIES || size != HEADER_SIZE + count * RECORD_SIZE + KEY_SIZE) {
 		snprintf(err, errsize, "%s: truncated or oversized replay file", path);
 		return TCW_ERR_INVALID_PARAM;
@@ -359,7 +385,8 @@ static int check_image(const uint8_t *buf, size_t size, size_t *n, const char *p
 
 static int by_time(const void *a, const void *b)
 {
-	uint64_t x = get64((const uint8_t *)a + KEY_SIZE), y = get64((const uint8_t *)b + KEY_SIZE);
+	uint64_t x = afile_get64((const uint8_t *)a + KEY_SIZE),
+	         y = afile_get64((const uint8_t *)b + KEY_SIZE);
 
 	return x < y ? -1 : x > y;
 }
@@ -390,7 +417,7 @@ int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, 
 	/* the newest cap records are the ones that can be kept */
 	for (size_t i = n > c->cap ? n - c->cap : 0; i < n; i++) {
 		const uint8_t *r = rec + i * RECORD_SIZE;
-		uint64_t t = get64(r + KEY_SIZE);
+		uint64_t t = afile_get64(r + KEY_SIZE);
 
 		if ((now >= t && now - t >= c->ttl) || find(c, r))
 			continue;
