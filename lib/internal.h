@@ -61,9 +61,9 @@ uint64_t tcwi_spell_end(struct tcwi_spell *s);
  * tcw_log_flush). */
 void tcwi_workorder_log_flush(void);
 
-/* ---- work-order engine: jsonrpc.c, workorder.c, items.c, client.c ---- */
-
 #include <json-c/json.h>
+
+/* ---- request limits ------------------------------------------------------ */
 
 /* Upper bounds on request content; over-limit → "Invalid parameter: <field>".
  * String limits count characters of the JSON string value as sent. */
@@ -81,6 +81,8 @@ void tcwi_workorder_log_flush(void);
 #define TCWI_MAX_URI 2048          /* resultUri, notifyUri (unused) */
 #define TCWI_MAX_WORKER_KEY 8192   /* workerEncryptionKey (unused; hex of a PEM) */
 
+/* ---- JSON helpers (json.c), used by the work-order engine and the client ---- */
+
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code
  * points above U+10FFFF), else 0. NUL bytes are valid UTF-8. */
 int tcwi_utf8_valid(const uint8_t *s, size_t len);
@@ -91,6 +93,15 @@ int tcwi_utf8_valid(const uint8_t *s, size_t len);
  * mode still takes 'single-quoted' strings and NaN, as Python does NaN.
  * TCW_ERR_INVALID_REQUEST when the text is rejected. */
 int tcwi_json_parse(const char *text, size_t len, json_object **out);
+
+/* tcwi_json_parse for a JSON-RPC envelope: with simdjson, a large "params"
+ * string holding an object comes back parsed and its text in *params_text /
+ * *params_len (else NULL / 0), valid until tcwi_json_envelope_done. */
+int tcwi_json_parse_envelope(const char *text, size_t len, json_object **out,
+                             const char **params_text, size_t *params_len);
+/* Ends the life of a params text tcwi_json_parse_envelope returned (NULL:
+ * nothing to do). */
+void tcwi_json_envelope_done(const char *params_text);
 
 /* Texts of at least this many bytes are parsed by tcwi_json_parse_fast
  * first (when built with simdjson; 4.3 us instead of 6.9 us for a 16-byte
@@ -128,6 +139,8 @@ int tcwi_json_add(json_object *obj, const char *key, json_object *val);
  * when absent or JSON null, -1 when not a string, longer than max
  * characters, or containing a NUL. */
 int tcwi_json_str(json_object *obj, const char *key, size_t max, const char **s, size_t *len);
+
+/* ---- work-order engine: jsonrpc.c, workorder.c, items.c, client.c ---- */
 
 /* 1 when text[0..len) is hex that tcw_hex_decode accepts, of at least one byte. */
 int tcwi_hex_valid(const char *text, size_t len);
