@@ -92,6 +92,31 @@ out:
 	return rc;
 }
 
+/* Saves a state image when it changed; see atomicfile.h. */
+int afile_save_changed(const char *path, afile_image_fn image, void *obj, uint64_t current,
+                       uint64_t since, uint64_t *changes, char *err, size_t errsize)
+{
+	uint64_t now_changes = current;
+	size_t size = 0;
+	uint8_t *buf;
+	int rc;
+
+	if (current == since) {
+		*changes = since;
+		return TCW_OK;
+	}
+	buf = image(obj, &size, &now_changes);
+	if (!buf) {
+		snprintf(err, errsize, "%s: out of memory", path);
+		return TCW_ERR_NOMEM;
+	}
+	rc = afile_write_atomic(path, buf, size, err, errsize);
+	free(buf);
+	if (rc == TCW_OK)
+		*changes = now_changes;
+	return rc;
+}
+
 /* Reads the whole file at path into *buf; see atomicfile.h. */
 int afile_read_all(const char *path, size_t max, const char *what, uint8_t **buf, size_t *size,
                    char *err, size_t errsize)

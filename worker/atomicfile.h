@@ -22,6 +22,16 @@ int afile_sync_dir(const char *path);
 int afile_write_atomic(const char *path, const uint8_t *buf, size_t size, char *err,
                        size_t errsize);
 
+/* The file image of a state object: its bytes (caller frees; NULL when out
+ * of memory) and in *changes the change count they reflect. */
+typedef uint8_t *(*afile_image_fn)(void *obj, size_t *size, uint64_t *changes);
+
+/* Writes image(obj) to path with afile_write_atomic, unless current ==
+ * since (nothing changed since that save). *changes gets the change count
+ * the file now reflects. TCW_OK, TCW_ERR_INTERNAL or NOMEM (reason in err). */
+int afile_save_changed(const char *path, afile_image_fn image, void *obj, uint64_t current,
+                       uint64_t since, uint64_t *changes, char *err, size_t errsize);
+
 /* Reads the whole regular file at path (at most max bytes) into *buf
  * (caller frees) and *size: 0 when read, 1 when it does not exist,
  * TCW_ERR_INVALID_PARAM (reason in err, what names the kind of file) or

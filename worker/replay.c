@@ -283,8 +283,9 @@ uint64_t replay_cache_evictions(struct replay_cache *c)
 
 /* The file image of the unexpired entries (caller frees), its size in
  * *size, the change count it reflects in *changes. */
-static uint8_t *snapshot(struct replay_cache *c, size_t *size, uint64_t *changes)
+static uint8_t *snapshot(void *obj, size_t *size, uint64_t *changes)
 {
+	struct replay_cache *c = obj;
 	uint8_t *buf, *p;
 	size_t n;
 
@@ -320,28 +321,8 @@ static uint8_t *snapshot(struct replay_cache *c, size_t *size, uint64_t *changes
 int replay_cache_save_changed(struct replay_cache *c, const char *path, uint64_t since,
                               uint64_t *changes, char *err, size_t errsize)
 {
-	uint64_t now_changes = 0;
-	size_t size = 0;
-	uint8_t *buf;
-	int rc;
-
-	pthread_mutex_lock(&c->lock);
-	now_changes = c->changes;
-	pthread_mutex_unlock(&c->lock);
-	if (now_changes == since) {
-		*changes = since;
-		return TCW_OK;
-	}
-	buf = snapshot(c, &size, &now_changes);
-	if (!buf) {
-		snprintf(err, errsize, "%s: out of memory", path);
-		return TCW_ERR_NOMEM;
-	}
-	rc = afile_write_atomic(path, buf, size, err, errsize);
-	free(buf);
-	if (rc == TCW_OK)
-		*changes = now_changes;
-	return rc;
+	return afile_save_changed(path, snapshot, c, replay_cache_changes(c), since, changes, err,
+	                          errsize);
 }
 
 /* Writes the cache to path atomically; see replay.h. */

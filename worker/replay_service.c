@@ -173,7 +173,7 @@ static int save_state(struct replay_service *s, int final, int force)
 	if (s->path == NULL)
 		return 0;
 	if (!force && replay_cache_changes(s->cache) == s->saved_changes &&
-	    (s->store == NULL || resp_store_changes(s->store) == s->saved_store))
+	    (s->store == NULL || resp_store_stats(s->store).changes == s->saved_store))
 		return 0;
 	if (s->journal != NULL) {
 		rc = journal_rotate(s->journal, &ended, err, sizeof(err));
@@ -212,7 +212,7 @@ static void report_evictions(struct replay_service *s)
 		         "raise --replay-cache",
 		         (unsigned long long)n);
 	s->warned_evictions = n;
-	n = s->store != NULL ? resp_store_evictions(s->store) : 0;
+	n = s->store != NULL ? resp_store_stats(s->store).evictions : 0;
 	if (n != s->warned_store_evictions)
 		log_info("response store full: %llu replies dropped to make room so far; an exact "
 		         "resubmission of those orders gets 'Duplicate work order' (raise "
@@ -313,7 +313,7 @@ static int load_state(struct replay_service *s, size_t *ids, size_t *replies)
 	log_info("replay journal: %zu records read from %zu files%s", found.records, found.files,
 	         found.torn ? " (the last record of a killed run was incomplete: ignored)" : "");
 	*ids = replay_cache_count(s->cache);
-	*replies = s->store != NULL ? resp_store_count(s->store) : 0;
+	*replies = s->store != NULL ? resp_store_stats(s->store).count : 0;
 	/* fold the journal into the files now */
 	return save_state(s, 1, 1) < 0 ? TCW_ERR_INTERNAL : 0;
 }
@@ -407,7 +407,7 @@ int replay_service_stop(struct replay_service **sp)
 	if (rc == 1)
 		log_info("replay cache saved to %s (%zu ids, %zu replies)", s->path,
 		         replay_cache_count(s->cache),
-		         s->store != NULL ? resp_store_count(s->store) : (size_t)0);
+		         s->store != NULL ? resp_store_stats(s->store).count : (size_t)0);
 	service_free(s);
 	*sp = NULL;
 	return rc >= 0 ? 0 : TCW_ERR_INTERNAL;

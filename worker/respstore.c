@@ -274,57 +274,28 @@ out:
 	return ret;
 }
 
-/* Number of kept replies. */
-size_t resp_store_count(struct resp_store *s)
+/* The store's figures, unexpired entries only; see respstore.h. */
+struct resp_store_stats resp_store_stats(struct resp_store *s)
 {
-	size_t n;
+	struct resp_store_stats st;
 
 	pthread_mutex_lock(&s->lock);
 	expire(s, s->clock());
-	n = s->count;
+	st = (struct resp_store_stats){.count = s->count,
+	                               .bytes = s->bytes,
+	                               .evictions = s->evictions,
+	                               .changes = s->changes};
 	pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
-/* Bytes in use. */
-uint64_t resp_store_bytes(struct resp_store *s)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->bytes;
-	pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
-/* Replies evicted before their time. */
-uint64_t resp_store_evictions(struct resp_store *s)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->evictions;
-	pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
-/* The current change count. */
-uint64_t resp_store_changes(struct resp_store *s)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->changes;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	return st;
 }
 
 /* ---- the store's file --------------------------------------------------- */
 
 /* The file image of the kept replies (caller frees), its size in *size,
  * the change count it reflects in *changes. */
-static uint8_t *snapshot(struct resp_store *s, size_t *size, uint64_t *changes)
+static uint8_t *snapshot(void *obj, size_t *size, uint64_t *changes)
 {
+	struct resp_store *s = obj;
 	uint8_t *buf, *p;
 
 	pthread_mutex_lock(&s->lock);
@@ -361,25 +332,8 @@ static uint8_t *snapshot(struct resp_store *s, size_t *size, uint64_t *changes)
 int resp_store_save_changed(struct resp_store *s, const char *path, uint64_t since,
                             uint64_t *changes, char *err, size_t errsize)
 {
-	uint64_t now_changes = resp_store_changes(s);
-	size_t size = 0;
-	uint8_t *buf;
-	int rc;
-
-	if (now_changes == since) {
-		*changes = since;
-		return TCW_OK;
-	}
-	buf = snapshot(s, &size, &now_changes);
-	if (!buf) {
-		snprintf(err, errsize, "%s: out of memory", path);
-		return TCW_ERR_NOMEM;
-	}
-	rc = afile_write_atomic(path, buf, size, err, errsize);
-	free(buf);
-	if (rc == TCW_OK)
-		*changes = now_changes;
-	return rc;
+	return afile_save_changed(path, snapshot, s, resp_store_stats(s).changes, since, changes, err,
+	                          errsize);
 }
 
 /* Checks magic, version, record sizes and checksum of a file image. */

@@ -56,20 +56,21 @@ int resp_store_get(struct resp_store *s, const uint8_t key[TCW_SHA256_SIZE],
 int resp_store_put(struct resp_store *s, const uint8_t key[TCW_SHA256_SIZE],
                    const uint8_t request[TCW_SHA256_SIZE], uint64_t time, const char *reply,
                    size_t size);
-/* Number of kept replies. */
-size_t resp_store_count(struct resp_store *s);
-/* Bytes in use (reply texts plus RESPSTORE_ENTRY_OVERHEAD each). */
-uint64_t resp_store_bytes(struct resp_store *s);
-/* Replies dropped before their time to make room. */
-uint64_t resp_store_evictions(struct resp_store *s);
+/* What a store holds (unexpired replies). */
+struct resp_store_stats {
+	size_t count;       /* kept replies */
+	uint64_t bytes;     /* reply texts plus RESPSTORE_ENTRY_OVERHEAD each */
+	uint64_t evictions; /* replies dropped before their time to make room */
+	uint64_t changes;   /* change count: what resp_store_save_changed compares */
+};
+/* The store's figures now. */
+struct resp_store_stats resp_store_stats(struct resp_store *s);
 
 /* Writes the kept replies to path atomically (atomicfile.h) when the store
  * changed since the change count since; *changes gets the count the file
  * now reflects. On failure: reason in err, TCW_ERR_INTERNAL or NOMEM. */
 int resp_store_save_changed(struct resp_store *s, const char *path, uint64_t since,
                             uint64_t *changes, char *err, size_t errsize);
-/* The current change count (what a save would reflect). */
-uint64_t resp_store_changes(struct resp_store *s);
 /* Adds the unexpired replies of the file at path, oldest first (*loaded
  * gets their number, may be NULL). A missing file loads nothing. A file
  * that cannot be read, has another format or version, or fails its

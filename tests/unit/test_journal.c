@@ -45,19 +45,15 @@ static const struct journal_sink g_sink = {.id = sink_id, .reply = sink_reply};
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(g_dir, sizeof(g_dir), "/tmp/tcw-test-journal.XXXXXX");
-	assert_non_null(mkdtemp(g_dir));
+	tu_tmpdir("journal", g_dir, sizeof(g_dir));
 	snprintf(g_base, sizeof(g_base), "%s/w.replay", g_dir);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	assert_int_equal(system(cmd), 0);
+	tu_rmtree(g_dir);
 	return 0;
 }
 

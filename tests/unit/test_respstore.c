@@ -26,18 +26,14 @@ static uint64_t fake_clock(void)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(g_dir, sizeof(g_dir), "/tmp/tcw-test-respstore.XXXXXX");
-	assert_non_null(mkdtemp(g_dir));
+	tu_tmpdir("respstore", g_dir, sizeof(g_dir));
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	assert_int_equal(system(cmd), 0);
+	tu_rmtree(g_dir);
 	return 0;
 }
 
@@ -110,8 +106,8 @@ static void test_limits(void **state)
 	assert_null(s);
 	assert_int_equal(resp_store_new(RESPSTORE_MAX_BYTES, REPLAY_MAX_TTL, &s), TCW_OK);
 	/* an empty store holds no index yet */
-	assert_int_equal(resp_store_count(s), 0);
-	assert_int_equal(resp_store_bytes(s), 0);
+	assert_int_equal(resp_store_stats(s).count, 0);
+	assert_int_equal(resp_store_stats(s).bytes, 0);
 	resp_store_free(&s);
 	assert_null(s);
 	resp_store_free(&s);
@@ -131,8 +127,8 @@ static void test_lookup(void **state)
 	assert_false(has(s, 3, 0, ""));
 	assert_int_equal(put(s, 1, "{\"other\":1}"), 1);
 	assert_true(has(s, 1, 0, "{\"result\":1}"));
-	assert_int_equal(resp_store_count(s), 2);
-	assert_int_equal(resp_store_bytes(s), 12 + 2 * RESPSTORE_ENTRY_OVERHEAD);
+	assert_int_equal(resp_store_stats(s).count, 2);
+	assert_int_equal(resp_store_stats(s).bytes, 12 + 2 * RESPSTORE_ENTRY_OVERHEAD);
 	resp_store_free(&s);
 }
 
@@ -148,8 +144,8 @@ static void test_eviction(void **state)
 	text[100] = '\0';
 	for (unsigned i = 0; i < 12; i++)
 		assert_int_equal(put(s, i, text), TCW_OK);
-	assert_int_equal(resp_store_count(s), 10);
-	assert_int_equal(resp_store_evictions(s), 2);
+	assert_int_equal(resp_store_stats(s).count, 10);
+	assert_int_equal(resp_store_stats(s).evictions, 2);
 	assert_false(has(s, 0, 0, text));
 	assert_false(has(s, 1, 0, text));
 	for (unsigned i = 2; i < 12; i++)
@@ -162,7 +158,7 @@ static void test_eviction(void **state)
 	big[10 * cost / 4 - RESPSTORE_ENTRY_OVERHEAD] = '\0';
 	assert_int_equal(put(s, 52, big), TCW_OK);
 	assert_true(has(s, 52, 0, big));
-	assert_true(resp_store_bytes(s) <= 10 * cost);
+	assert_true(resp_store_stats(s).bytes <= 10 * cost);
 	resp_store_free(&s);
 	/* many small entries: the index doubles and finds them all */
 	s = store(1 << 20, 1000);
@@ -189,9 +185,9 @@ static void test_expiry(void **state)
 	g_now -= 100; /* stepped back: still appended after two */
 	assert_int_equal(put(s, 3, "three"), TCW_OK);
 	g_now += 100;
-	assert_int_equal(resp_store_count(s), 2);
+	assert_int_equal(resp_store_stats(s).count, 2);
 	g_now += 5;
-	assert_int_equal(resp_store_count(s), 0);
+	assert_int_equal(resp_store_stats(s).count, 0);
 	/* a record older than the ttl (read back from a file) is not kept */
 	ids(4, 0, key, req);
 	assert_int_equal(resp_store_put(s, key, req, g_now - 10, "old", 3), 1);
@@ -236,7 +232,7 @@ static void test_threads(void **state)
 		kept += r[i].kept;
 	}
 	assert_int_equal(kept, THREAD_REPLIES);
-	assert_int_equal(resp_store_count(s), THREAD_REPLIES);
+	assert_int_equal(resp_store_stats(s).count, THREAD_REPLIES);
 	for (unsigned i = 0; i < THREAD_REPLIES; i++) {
 		char text[32];
 
@@ -264,7 +260,7 @@ static void test_save_load(void **state)
 	assert_int_equal(
 	    resp_store_save_changed(s, path_of("r"), UINT64_MAX, &changes, err, sizeof(err)),
 	    TCW_OK);
-	assert_int_equal(changes, resp_store_changes(s));
+	assert_int_equal(changes, resp_store_stats(s).changes);
 	assert_int_equal(stat(path_of("r"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(unlink(path_of("r")), 0);
@@ -279,7 +275,7 @@ static void test_save_load(void **state)
 	t = store(5 * (16 + RESPSTORE_ENTRY_OVERHEAD), 1000);
 	assert_int_equal(resp_store_load(t, path_of("r"), &loaded, err, sizeof(err)), TCW_OK);
 	assert_int_equal(loaded, 20);
-	assert_int_equal(resp_store_count(t), 5);
+	assert_int_equal(resp_store_stats(t).count, 5);
 	assert_true(has(t, 19, 0, "odd"));
 	assert_true(has(t, 18, 0, "{\"even\":true}"));
 	assert_false(has(t, 0, 0, "{\"even\":true}"));
