@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* replyq.c - the reply queue from the processing threads to the I/O thread (see replyq.h). */
 #include <errno.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -10,12 +10,20 @@
 #include "replyq.h"
 #include "tcw/tcw.h"
 
+/*
+ * Lock-free: the processing threads push onto a stack with a
+ * compare-and-swap (no lock, so no futex when they contend), the I/O thread
+ * takes the whole stack with one exchange and reverses it. The wake-up is
+ * the classic Dekker pattern with sequentially consistent atomics: a push
+ * stores its reply and then reads waiting; the I/O thread stores waiting and
+ * then reads the stack; at least one of them sees the other, so a reply is
+ * never left behind a sleeping I/O thread.
+ */
 struct replyq {
-	pthread_mutex_t lock;
-	struct request *head, *tail;
+	_Atomic(struct request *) head; /* newest first */
+	atomic_int waiting;             /* the I/O thread is (about to be) blocked on efd */
+	atomic_int signaled;            /* a push of this wait has written (or will write) efd */
 	int efd;
-	int waiting;  /* the I/O thread is (about to be) blocked on efd */
-	int signaled; /* a push of this wait has written (or will write) efd */
 };
 
 /* Creates the queue and its eventfd; see replyq.h. */
@@ -28,12 +36,13 @@ int replyq_new(struct replyq **out)
 	if (q == NULL)
 		return TCW_ERR_NOMEM;
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (q->efd < 0 || pthread_mutex_init(&q->lock, NULL) != 0) {
-		if (q->efd >= 0)
-			close(q->efd);
+	if (q->efd < 0) {
 		free(q);
 		return TCW_ERR_INTERNAL;
 	}
+	atomic_init(&q->head, NULL);
+	atomic_init(&q->waiting, 0);
+	atomic_init(&q->signaled, 0);
 	*out = q;
 	return 0;
 }
@@ -47,11 +56,10 @@ void replyq_free(struct replyq **qp)
 	if (qp == NULL || *qp == NULL)
 		return;
 	q = *qp;
-	for (r = q->head; r != NULL; r = next) {
+	for (r = atomic_load(&q->head); r != NULL; r = next) {
 		next = r->next;
 		request_free(&r);
 	}
-	pthread_mutex_destroy(&q->lock);
 	close(q->efd);
 	free(q);
 	*qp = NULL;
@@ -67,49 +75,40 @@ int replyq_fd(const struct replyq *q)
 void replyq_push(struct replyq *q, struct request *r)
 {
 	static const uint64_t one = 1;
-	int wake = 0;
+	struct request *old = atomic_load_explicit(&q->head, memory_order_relaxed);
 
-	r->next = NULL;
-	pthread_mutex_lock(&q->lock);
-	if (q->tail != NULL)
-		q->tail->next = r;
-	else
-		q->head = r;
-	q->tail = r;
-	if (q->waiting && !q->signaled) {
-		q->signaled = 1;
-		wake = 1;
-	}
-	pthread_mutex_unlock(&q->lock);
+	do {
+		r->next = old;
+	} while (!atomic_compare_exchange_weak(&q->head, &old, r));
 	/* at most one write per wait; the counter cannot overflow */
-	while (wake && write(q->efd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
+	if (atomic_load(&q->waiting) && atomic_exchange(&q->signaled, 1) == 0) {
+		while (write(q->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+			;
+	}
 }
 
 /* Announces a wait unless replies are waiting; see replyq.h. */
 int replyq_prepare_wait(struct replyq *q)
 {
-	int ready;
-
-	pthread_mutex_lock(&q->lock);
-	ready = q->head != NULL;
-	if (!ready)
-		q->waiting = 1;
-	pthread_mutex_unlock(&q->lock);
-	return ready;
+	atomic_store(&q->waiting, 1);
+	if (atomic_load(&q->head) == NULL)
+		return 0;
+	atomic_store(&q->waiting, 0);
+	return 1;
 }
 
 /* Takes every waiting reply and ends the wait; see replyq.h. */
 struct request *replyq_take(struct replyq *q)
 {
-	struct request *list;
+	struct request *stack = atomic_exchange(&q->head, NULL), *list = NULL, *next;
 
-	pthread_mutex_lock(&q->lock);
-	list = q->head;
-	q->head = q->tail = NULL;
-	q->waiting = 0;
-	q->signaled = 0;
-	pthread_mutex_unlock(&q->lock);
+	atomic_store(&q->waiting, 0);
+	atomic_store(&q->signaled, 0);
+	for (; stack != NULL; stack = next) { /* newest first -> oldest first */
+		next = stack->next;
+		stack->next = list;
+		list = stack;
+	}
 	return list;
 }
 

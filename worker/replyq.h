@@ -7,7 +7,7 @@
 
 /*
  * An unbounded FIFO of answered requests (struct request with reply and
- * reply_size set, linked through next), guarded by a mutex. The I/O thread
+ * reply_size set, linked through next), lock-free. The I/O thread
  * waits on replyq_fd() together with the ROUTER socket; a push writes the
  * eventfd only while the I/O thread has announced that it is about to wait
  * (replyq_prepare_wait), so a busy I/O thread picks replies up without any
