@@ -125,6 +125,12 @@ for v in "${variants[@]}"; do
 	"${NETNS[@]}" bash "$HERE/variant.sh" "$v" "$render" "$stage" "$data" \
 		"$dir/build/bin/tcclient" "$dir/result.txt" || fail "$v: enclave checks failed"
 	results+=("$(cat "$dir/result.txt")")
+	if [ "$v" = python ]; then
+		rm -rf "$dir/folder"
+		mkdir -p "$dir/folder"
+		"${NETNS[@]}" bash "$HERE/wlfolder.sh" "$stage" "$dir/build/bin/tcclient" "$dir/folder" ||
+			fail "python: a workloads folder of the user's"
+	fi
 done
 
 if [ "$repro" = 1 ]; then
