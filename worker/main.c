@@ -102,7 +102,7 @@ static int run(const struct worker_config *cfg)
 	int rc;
 
 	log_info("tcworker %s starting", TCW_VERSION);
-	log_info("python: %s", pyhost_support());
+	log_info("python: %s", pyhost_describe());
 	pyhost_set_paths(cfg->python_paths, cfg->python_path_count);
 	if (gramine_startup_check(cfg->bind) != 0 || test_key_check(cfg) != 0) {
 		status = EXIT_USAGE;
@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	status = run(&cfg);
+	tcw_log_flush(); /* counts of the rate-limited warnings */
 	tcw_set_log_handler(NULL);
 	config_fini(&cfg);
 	return status;
