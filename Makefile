@@ -87,6 +87,15 @@ test: test-asan test-fuzz test-gramine test-release
 bench: deps build
 	@bash bench/run.sh $(BUILD_DIR)
 
+# Debian packages into $(BUILD_DIR)/deb/ (docs/packaging.md); test-deb installs,
+# runs, upgrades and purges them in a Debian 12 chroot (root, minutes).
+.PHONY: deb test-deb
+deb: deps deps-detect
+	@bash scripts/build-deb.sh $(BUILD_DIR)
+
+test-deb: deb
+	@bash scripts/test-deb.sh $(BUILD_DIR)
+
 install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 

@@ -44,6 +44,14 @@ static int install_signals(void)
 	return 0;
 }
 
+/* tcw_processor.seen: names the work order in this thread's log records
+ * (pool.c forgets it after the reply), then asks the replay cache, if any. */
+static int seen_hook(void *ctx, const char *work_order_id, size_t len)
+{
+	log_set_work_order(work_order_id, len);
+	return ctx != NULL ? replay_cache_seen(ctx, work_order_id, len) : TCW_OK;
+}
+
 /* Generates or loads the worker keys (keystore.c), collects the SGX
  * evidence (attestation.c) and builds the signup reply, once. */
 static int make_identity(const struct worker_config *cfg, struct tcw_keys **keys, char **signup)
@@ -132,7 +140,7 @@ static int run(const struct worker_config *cfg)
 	proc.runner.ctx = reg;
 	proc.signup_json = signup;
 	proc.max_message_size = cfg->max_message;
-	proc.seen = replay != NULL ? replay_cache_seen : NULL;
+	proc.seen = seen_hook;
 	proc.seen_ctx = replay_service_cache(replay);
 	proc.workload_timeout_ms = cfg->workload_timeout_ms;
 	so.bind = cfg->bind;
@@ -169,6 +177,7 @@ int main(int argc, char **argv)
 		return rc == 0 ? EXIT_SUCCESS : rc == TCW_ERR_NOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	log_set_level(cfg.log_level);
+	log_set_format(cfg.log_format);
 	tcw_set_log_handler(log_lib_handler);
 	if (install_signals() != 0) {
 		log_error("cannot install signal handlers");
