@@ -37,8 +37,12 @@ else
 	[ -f "$MODULE" ] || fail "--version names a module that does not exist: $MODULE"
 	[ "$(realpath "$(dirname "$MODULE")")" = "$(realpath "$TCW_BUILD_DIR/lib/tcworker")" ] ||
 		fail "module $MODULE is not in the build tree's lib/tcworker"
-	ldd "$TCWORKER" | grep -q libpython && fail "tcworker links libpython: $(ldd "$TCWORKER" | grep libpython)"
-	ldd "$MODULE" | grep -q 'libpython3\.[0-9]*\.so' || fail "$MODULE does not link libpython"
+	# ldd's output captured first: with pipefail, grep -q closing the pipe
+	# early can fail the pipeline (SIGPIPE) under load
+	deps=$(ldd "$TCWORKER")
+	! grep -q libpython <<<"$deps" || fail "tcworker links libpython: $(grep libpython <<<"$deps")"
+	deps=$(ldd "$MODULE")
+	grep -q 'libpython3\.[0-9]*\.so' <<<"$deps" || fail "$MODULE does not link libpython"
 fi
 
 # Test workloads copied to a private place: the worker must not write
