@@ -126,7 +126,8 @@ ver=$(in_ch tcworker --version | head -n 1)
 in_ch tcworker --version | grep -qxE 'python: yes \(3\.[0-9]+, module /usr/lib/[^/]+/tcworker/pyhost\.so\)' ||
 	die "tcworker --version: $(in_ch tcworker --version | tail -n 1)"
 # The Python split: the daemon does not link libpython, tcworker-python does.
-in_ch ldd /usr/bin/tcworker | grep -q libpython && die "/usr/bin/tcworker links libpython"
+in_ch ldd /usr/bin/tcworker >"$CACHE/ldd.txt" || die "ldd /usr/bin/tcworker"
+grep -q libpython "$CACHE/ldd.txt" && die "/usr/bin/tcworker links libpython"
 for p in "${PKGS[@]}"; do
 	case "$p" in
 	*/tcworker_*) dpkg-deb -f "$DEBS/$p" Depends | grep -q libpython && die "tcworker depends on libpython" ;;

@@ -37,8 +37,8 @@ else
 	[ -f "$MODULE" ] || fail "--version names a module that does not exist: $MODULE"
 	[ "$(realpath "$(dirname "$MODULE")")" = "$(realpath "$TCW_BUILD_DIR/lib/tcworker")" ] ||
 		fail "module $MODULE is not in the build tree's lib/tcworker"
-	ldd "$TCWORKER" | grep -q libpython && fail "tcworker links libpython: $(ldd "$TCWORKER" | grep libpython)"
-	ldd "$MODULE" | grep -q 'libpython3\.[0-9]*\.so' || fail "$MODULE does not link libpython"
+	grep -q libpython <(ldd "$TCWORKER") && fail "tcworker links libpython: $(ldd "$TCWORKER" | grep libpython)"
+	grep -q 'libpython3\.[0-9]*\.so' <(ldd "$MODULE") || fail "$MODULE does not link libpython"
 fi
 
 # Test workloads copied to a private place: the worker must not write
