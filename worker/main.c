@@ -80,6 +80,22 @@ static int make_identity(const struct worker_config *cfg, struct tcw_keys **keys
 	return 0;
 }
 
+/* Refuses the test sealing key of a SEAL_KEY=insecure-test manifest in SGX
+ * (gramine.c) and warns about it elsewhere. */
+static int test_key_check(const struct worker_config *cfg)
+{
+	char why[1024 + LOG_ESCAPED_SIZE];
+	int rc = gramine_check_test_key(cfg->attestation_dir, why, sizeof(why));
+
+	if (rc < 0)
+		log_error("%s", why);
+	else if (rc > 0)
+		log_warn("%s: the keys file is sealed with a test key written in the manifest "
+		         "(SEAL_KEY=insecure-test); for gramine-direct tests only",
+		         GRAMINE_TEST_KEY_ENV);
+	return rc < 0 ? rc : 0;
+}
+
 /* Loads workloads and keys, then serves; returns the process exit status. */
 static int run(const struct worker_config *cfg)
 {
@@ -96,7 +112,7 @@ static int run(const struct worker_config *cfg)
 	log_info("tcworker %s starting", TCW_VERSION);
 	log_info("python: %s", pyhost_describe());
 	pyhost_set_paths(cfg->python_paths, cfg->python_path_count);
-	if (gramine_startup_check(cfg->bind) != 0) {
+	if (gramine_startup_check(cfg->bind) != 0 || test_key_check(cfg) != 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
