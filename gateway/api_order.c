@@ -150,6 +150,7 @@ void api_order_submit(struct rpc_call *c)
 		goto out;
 	}
 	atomic_fetch_add(&g->m.submitted, 1);
+	gw_result_pending(g, o.id);
 	if (o.claim_by) {
 		if (gw_dispatch_offer(t.local, o.id, request, t.key_fp, o.now_ms) != 0)
 			gw_dispatch_poke(g, sub.worker_id);
@@ -162,22 +163,62 @@ out:
 	free(rh);
 }
 
+/* Answers a final order from its state and stored reply member. */
+static void reply_final(struct rpc_call *c, int state, const char *text)
+{
+	if (state == ORDER_DONE)
+		rpc_result(c, text ? text : "null");
+	else
+		rpc_error_raw(c, text ? text : "{\"code\":1,\"message\":\"Internal error\"}");
+}
+
+/* The final reply of id if it is remembered: 1 when answered, 0 when not
+ * remembered, 2 when remembered as pending here. */
+static int answer_remembered(struct rpc_call *c, const char *id)
+{
+	char *text = NULL;
+	int state;
+
+	if (!gw_result_take(c->g, id, &state, &text))
+		return 0;
+	if (state == ORDER_QUEUED)
+		return 2;
+	reply_final(c, state, text);
+	free(text);
+	return 1;
+}
+
 void api_order_result(struct rpc_call *c)
 {
 	struct gw *g = c->g;
 	const char *id = rpc_str(c, "workOrderId", ID_MAX, 1);
-	struct store_order o;
+	struct store_order o = {0};
 	int64_t deadline;
-	int rc;
+	int rc = 0, known;
 
 	if (!id)
 		return;
+	deadline = store_now_ms() + (int64_t)g->cfg->result_wait_ms;
+	known = answer_remembered(c, id);
+	if (known == 1)
+		return;
+	/* submitted here and not final: wait first, read the store after */
+	while (known == 2 && store_now_ms() < deadline && !g->draining) {
+		struct gw_waiter w;
+
+		gw_waiter_add(g, &w, id);
+		known = answer_remembered(c, id);
+		if (known == 2)
+			gw_waiter_wait(g, &w, deadline);
+		gw_waiter_remove(g, &w);
+		if (known == 1 || (known = answer_remembered(c, id)) == 1)
+			return;
+	}
 	rc = store_get_order(g->store, id, &o);
 	if (rc == TCW_ERR_INVALID_PARAM) {
 		rpc_error(c, RPC_INVALID_PARAMETER, "Work order not found", id);
 		return;
 	}
-	deadline = store_now_ms() + (int64_t)g->cfg->result_wait_ms;
 	while (rc == 0 && o.state == ORDER_QUEUED && store_now_ms() < deadline && !g->draining) {
 		struct gw_waiter w;
 
@@ -189,6 +230,8 @@ void api_order_result(struct rpc_call *c)
 		gw_waiter_remove(g, &w);
 		if (rc == 0 && o.state == ORDER_QUEUED) {
 			store_order_fini(&o);
+			if (answer_remembered(c, id) == 1)
+				return;
 			rc = store_get_order(g->store, id, &o);
 		}
 	}
@@ -196,9 +239,7 @@ void api_order_result(struct rpc_call *c)
 		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", id);
 	else if (o.state == ORDER_QUEUED)
 		rpc_error(c, RPC_PENDING, PENDING_MESSAGE, id);
-	else if (o.state == ORDER_DONE)
-		rpc_result(c, o.result ? o.result : "null");
 	else
-		rpc_error_raw(c, o.result ? o.result : "{\"code\":1,\"message\":\"Internal error\"}");
+		reply_final(c, o.state, o.result);
 	store_order_fini(&o);
 }

@@ -181,14 +181,17 @@ void gw_dispatch_keys_changed(struct gw_worker *w)
 }
 
 /* Stored once durable: wakes the GetResult calls waiting for the order. */
-static void finished(void *ctx, const char *id, int rc, int changed)
+static void finished(void *ctx, const char *id, int rc, int changed, int state,
+                     const char *result)
 {
 	struct gw *g = ctx;
 
-	if (rc != 0)
+	if (rc != 0) {
 		log_error("order %s: cannot store its final state; it stays queued", id);
-	else if (changed)
+	} else if (changed) {
+		gw_result_put(g, id, state, result);
 		gw_wake(g, id);
+	}
 }
 
 /* Stores an order's final state (reply member text) and drops the item. */

@@ -56,6 +56,16 @@ struct gw_metrics {
 	atomic_uint_fast64_t resent;
 };
 
+/* Results remembered for the next WorkOrderGetResult (ring size). */
+#define GW_RESULTS 4096
+
+/* One remembered final result. */
+struct gw_result {
+	char *id;
+	char *text;
+	int state;
+};
+
 /* A thread waiting in WorkOrderGetResult for one order. */
 struct gw_waiter {
 	const char *id;
@@ -77,6 +87,8 @@ struct gw {
 	struct gw_metrics m;
 	pthread_mutex_t wait_mu;
 	struct gw_waiter *waiters;
+	struct gw_result *results; /* ring of GW_RESULTS entries, under wait_mu */
+	size_t results_next;
 	volatile sig_atomic_t *stop;
 	atomic_int draining;
 	pthread_t recheck_thread;
@@ -131,6 +143,18 @@ void gw_waiter_add(struct gw *g, struct gw_waiter *w, const char *id);
 int gw_waiter_wait(struct gw *g, struct gw_waiter *w, int64_t deadline_ms);
 /* Unregisters w. */
 void gw_waiter_remove(struct gw *g, struct gw_waiter *w);
+/* Remembers a durable final result for the next WorkOrderGetResult of id
+ * (a bounded cache in front of the store). */
+void gw_result_put(struct gw *g, const char *id, int state, const char *result);
+/* Remembers that id was stored here and is not final (so a long poll
+ * need not read the store first); never replaces its result. */
+void gw_result_pending(struct gw *g, const char *id);
+/* Takes the remembered result of id: 1 with *state and *result (caller
+ * frees) set, 0 when not remembered. A pending marker gives 1 with
+ * ORDER_QUEUED and *result NULL and stays. */
+int gw_result_take(struct gw *g, const char *id, int *state, char **result);
+/* Frees the remembered results. */
+void gw_results_free(struct gw *g);
 
 /* ---- rpc.c: the JSON-RPC front ---- */
 /* Answers one JSON-RPC request body (admin: it came over the admin socket);

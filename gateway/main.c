@@ -140,6 +140,7 @@ out:
 		zmq_ctx_term(g.zctx);
 	tcw_keys_free(&g.keys);
 	free(g.receipt_pem);
+	gw_results_free(&g);
 	pthread_mutex_destroy(&g.wait_mu);
 	log_info("stopped");
 	return status;

@@ -36,7 +36,8 @@ static void histogram(FILE *f, const char *name, const char *labels, const uint6
 			fprintf(f, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, labels[0] ? "," : "",
 			        bounds[i], (unsigned long long)cum);
 	}
-	fprintf(f, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, sum, name, labels,
+	fprintf(f, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", name, labels[0] ? "{" : "", labels,
+	        labels[0] ? "}" : "", sum, name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
 	        (unsigned long long)count);
 }
 

@@ -23,7 +23,6 @@ struct store {
 	int version;
 	pthread_mutex_t mu;
 	pthread_cond_t work;
-	pthread_cond_t done;
 	struct store_op *head, *tail;
 	int stop;
 	pthread_t thread;
@@ -82,19 +81,21 @@ static void run_batch(struct store *s, struct store_op **ops, size_t n)
 	s->stats.commit_hist[h]++;
 	/* a synchronous op may be gone once marked done: keep the async ones */
 	for (i = 0, h = 0; i < n; i++) {
-		if (ops[i]->async)
+		if (ops[i]->async) {
 			ops[h++] = ops[i];
-		else
+		} else {
 			ops[i]->done = 1;
+			pthread_cond_signal(ops[i]->cv);
+		}
 	}
-	pthread_cond_broadcast(&s->done);
 	pthread_mutex_unlock(&s->mu);
 	/* asynchronous ops belong to this thread */
 	for (i = 0; i < h; i++) {
 		struct store_op *op = ops[i];
 
 		if (op->done_fn)
-			op->done_fn(op->done_ctx, op->own_id, op->rc, op->changed);
+			op->done_fn(op->done_ctx, op->own_id, op->rc, op->changed, op->state,
+			            op->own_text);
 		free(op->own_id);
 		free(op->own_text);
 		free(op);
@@ -132,11 +133,13 @@ static void *commit_thread(void *arg)
  * until it is durable. */
 static int exec_op(struct store *s, struct store_op *op)
 {
+	pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 	int async = op->async;
 
 	op->rc = TCW_OK;
 	op->next = NULL;
 	op->done = 0;
+	op->cv = &cv;
 	pthread_mutex_lock(&s->mu);
 	if (s->tail)
 		s->tail->next = op;
@@ -145,8 +148,9 @@ static int exec_op(struct store *s, struct store_op *op)
 	s->tail = op;
 	pthread_cond_signal(&s->work);
 	while (!async && !op->done)
-		pthread_cond_wait(&s->done, &s->mu);
+		pthread_cond_wait(&cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
+	pthread_cond_destroy(&cv);
 	return async ? TCW_OK : op->rc;
 }
 
@@ -161,7 +165,6 @@ int store_open(const char *url, const char *node, struct store **out, char *err,
 		return TCW_ERR_NOMEM;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work, NULL);
-	pthread_cond_init(&s->done, NULL);
 	if (strncmp(url, "sqlite:", 7) == 0) {
 		rc = store_sqlite_open(url + 7, node, &s->be, &s->b, &s->version, err, errsize);
 	} else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
@@ -230,7 +233,6 @@ void store_close(struct store **sp)
 	s->be->close(s->b);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);
-	pthread_cond_destroy(&s->done);
 	free(s);
 	*sp = NULL;
 }

@@ -123,8 +123,10 @@ void store_order_fini(struct store_order *o);
  * completion update in the same transaction. */
 int store_finish(struct store *s, const char *id, int state, const char *result, int *changed);
 /* Called on the commit thread once an asynchronous finish is durable (rc
- * TCW_OK) or failed; changed as in store_finish. */
-typedef void (*store_done_fn)(void *ctx, const char *id, int rc, int changed);
+ * TCW_OK) or failed; changed as in store_finish; state and result as
+ * passed to store_finish_async (borrowed for the call). */
+typedef void (*store_done_fn)(void *ctx, const char *id, int rc, int changed, int state,
+                              const char *result);
 /* store_finish without waiting: takes ownership of id and result (malloc'ed)
  * and calls done after the commit. TCW_OK or TCW_ERR_NOMEM. */
 int store_finish_async(struct store *s, char *id, int state, char *result, store_done_fn done,

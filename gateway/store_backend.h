@@ -3,6 +3,8 @@
 #ifndef TCW_GATEWAY_STORE_BACKEND_H
 #define TCW_GATEWAY_STORE_BACKEND_H
 
+#include <pthread.h>
+
 #include "store.h"
 
 /* Write operations; store.c batches them into one transaction each commit. */
@@ -41,6 +43,7 @@ struct store_op {
 	/* queue */
 	struct store_op *next;
 	int done;
+	pthread_cond_t *cv; /* signalled when done (synchronous ops) */
 	/* asynchronous ops: owned strings, called after the commit, then freed */
 	int async;
 	char *own_id, *own_text;

@@ -132,7 +132,8 @@ int sq_conn_open(const char *path, struct conn *c, int create)
 	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_busy_timeout(c->db, 10000);
-	return exec_sql(c->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+	return exec_sql(c->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	                       " PRAGMA mmap_size = 268435456;");
 }
 
 /* ---- migrations ---- */
