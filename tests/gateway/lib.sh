@@ -15,6 +15,20 @@ GW_URL=""
 ALL_GW_PIDS=()
 PG_DIR=""
 
+# Prints a failure message, the last lines of the worker and gateway logs,
+# and exits 1.
+fail() {
+	echo "FAIL [$TEST_NAME]: $*" >&2
+	local log
+	for log in "$WORKER_LOG" "$GW_LOG"; do
+		if [ -n "$log" ] && [ -f "$log" ]; then
+			echo "---- $log (last 30 lines) ----" >&2
+			tail -n 30 "$log" >&2
+		fi
+	done
+	exit 1
+}
+
 # Stops every gateway and the PostgreSQL server of this test, then the
 # integration cleanup (workers, temp dir).
 gw_cleanup() {
