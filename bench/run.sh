@@ -12,6 +12,8 @@ set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 OUT=${2:-$BUILD/bench}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/daemon-lib.sh
+. "$SRC/scripts/daemon-lib.sh"
 PY=/usr/bin/python3
 WORKER=$BUILD/bin/tcworker
 CLIENT=$BUILD/bin/tcclient
@@ -27,10 +29,7 @@ rm -f "$OUT"/*.json "$OUT"/report.txt
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tcw-bench.XXXXXX")
 WPID=""
 cleanup() {
-	if [ -n "$WPID" ] && kill -0 "$WPID" 2>/dev/null; then
-		kill -KILL "$WPID" 2>/dev/null || true
-		wait "$WPID" 2>/dev/null || true
-	fi
+	tcw_kill "$WPID"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -48,26 +47,15 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 cpu_of() { awk -v t="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
 # Resident set size of a process, KiB.
 rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# Waits until the worker at $EP answers a signup (or exits).
-wait_signup() {
-	"$PY" "$SRC/bench/startup.py" --wait "$EP" "$WPID" || {
-		cat "$TMP/worker.log" >&2
-		exit 1
-	}
-}
-# Starts a worker on a free loopback port: start_worker ARGS...; sets WPID, EP.
+# Starts a worker on a free loopback port and waits until it answers a
+# signup: start_worker ARGS...; sets WPID, EP.
 start_worker() {
-	EP=tcp://127.0.0.1:$(free_port)
-	"$WORKER" --bind "$EP" --workload "$WL" --log-level error "$@" 2>"$TMP/worker.log" &
-	WPID=$!
-	wait_signup
+	tcw_start "$TMP/worker.log" "$WORKER" --workload "$WL" "$@" || exit 1
+	WPID=$TCW_PID
+	EP=$TCW_ENDPOINT
 }
 stop_worker() {
-	kill -TERM "$WPID"
-	wait "$WPID" || { echo "bench: worker exited with status $?" >&2; exit 1; }
+	tcw_stop "$WPID" 60 || { echo "bench: worker exited with status $?" >&2; exit 1; }
 	WPID=""
 }
 # Orders per cell: a few seconds each on a 2-core machine.

@@ -2,9 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """startup.py - worker start-up helpers for bench/run.sh.
 
-  startup.py --wait URL PID
-      Waits (up to 10 minutes) until the worker at URL answers a signup;
-      fails early when process PID exits.
   startup.py --measure WORKER WORKLOADS TMPDIR
       Starts the worker RUNS times on a free loopback port and measures the
       time from spawning it to its first signup reply, with RSA-2048 keys
@@ -43,24 +40,6 @@ def req_socket(ctx, url):
     s.setsockopt(zmq.RECONNECT_IVL_MAX, 1)
     s.connect(url)
     return s
-
-
-def wait(url, pid):
-    ctx = zmq.Context()
-    s = req_socket(ctx, url)
-    s.send(SIGNUP)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if s.poll(100):
-            json.loads(s.recv())
-            return 0
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            print("startup.py: the worker exited", file=sys.stderr)
-            return 1
-    print("startup.py: no signup reply", file=sys.stderr)
-    return 1
 
 
 def one_start(ctx, argv):
@@ -104,8 +83,6 @@ def measure(worker, workloads, tmp):
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "--wait":
-        return wait(sys.argv[2], int(sys.argv[3]))
     if len(sys.argv) == 5 and sys.argv[1] == "--measure":
         return measure(*sys.argv[2:5])
     print(__doc__, file=sys.stderr)

@@ -7,8 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "tcclient.h"
 
 /* Reads the whole file path (at most TCC_MAX_FILE_SIZE bytes) into *data
@@ -192,24 +190,4 @@ int tcc_orders_add_file(struct tcc_order_list *l, const char *workload, const ch
 		snprintf(err, errsize, "out of memory");
 	tcw_free_secret(data, size > 0 ? size : 1);
 	return rc;
-}
-
-/* Adds "files": [saved paths] to a JSON outcome when outputs were saved. */
-int tcc_json_add_saved(struct json_object *obj, const struct tcc_outcome *o)
-{
-	struct json_object *arr;
-	size_t i;
-
-	if (o->saved == NULL || o->res == NULL)
-		return 0;
-	arr = json_object_new_array();
-	if (arr == NULL)
-		return -1;
-	for (i = 0; i < o->res->output_count; i++) {
-		if (json_object_array_add(arr, json_object_new_string(o->saved[i])) != 0) {
-			json_object_put(arr);
-			return -1;
-		}
-	}
-	return json_object_object_add(obj, "files", arr) != 0 ? -1 : 0;
 }

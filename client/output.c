@@ -194,6 +194,26 @@ static int fill_json(struct json_object *obj, const struct tcc_outcome *o)
 	                                                   : "unknown error"));
 }
 
+/* Adds "files": [saved paths] to a JSON outcome when outputs were saved. */
+static int json_add_saved(struct json_object *obj, const struct tcc_outcome *o)
+{
+	struct json_object *arr;
+	size_t i;
+
+	if (o->saved == NULL || o->res == NULL)
+		return 0;
+	arr = json_object_new_array();
+	if (arr == NULL)
+		return -1;
+	for (i = 0; i < o->res->output_count; i++) {
+		if (json_object_array_add(arr, json_object_new_string(o->saved[i])) != 0) {
+			json_object_put(arr);
+			return -1;
+		}
+	}
+	return json_object_object_add(obj, "files", arr) != 0 ? -1 : 0;
+}
+
 /* Prints one JSON object line for an outcome. */
 static int report_json(FILE *out, const struct tcc_outcome *o)
 {
@@ -208,7 +228,7 @@ static int report_json(FILE *out, const struct tcc_outcome *o)
 	    json_object_object_add(obj, "workOrderId", json_object_new_string(o->work_order_id)) !=
 	        0)
 		goto out;
-	if (fill_json(obj, o) != 0 || tcc_json_add_saved(obj, o) != 0)
+	if (fill_json(obj, o) != 0 || json_add_saved(obj, o) != 0)
 		goto out;
 	fprintf(out, "%s\n",
 	        json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |

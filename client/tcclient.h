@@ -129,10 +129,6 @@ int tcc_save_outputs(const char *dir, const char *in_file, size_t order_no,
  * message in err on failure. */
 int tcc_orders_add_file(struct tcc_order_list *l, const char *workload, const char *path,
 			char *err, size_t errsize);
-struct json_object;
-/* Adds "files": [saved paths] to a JSON outcome object when o->saved is
- * set; 0 or -1. */
-int tcc_json_add_saved(struct json_object *obj, const struct tcc_outcome *o);
 /* Frees a list of count paths (NULL-safe). */
 void tcc_paths_free(char **paths, size_t count);
 

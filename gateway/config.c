@@ -54,7 +54,8 @@ static const struct setting g_settings[] = {
     {"organization-id", K_STR, S(organization_id), 0, 0, "TEXT",
      "organizationId of the workers' records (default empty)"},
     {"log-level", K_LEVEL, S(log_level), 0, 0, "LEVEL", "error, warn, info or debug"},
-    {"log-format", K_FORMAT, S(log_format), 0, 0, "FORMAT", "text (default)"},
+    {"log-format", K_FORMAT, S(log_format), 0, 0, "FORMAT",
+     "text (default) or json; on the journal: its priorities, no own time stamps"},
     {"result-wait-ms", K_NUM, S(result_wait_ms), 0, 60000, "MS",
      "WorkOrderGetResult waits this long for a pending order (default 2000)"},
     {"order-timeout-ms", K_NUM, S(order_timeout_ms), 1000, 86400000, "MS",
@@ -190,11 +191,11 @@ static int apply(struct gw_config *cfg, const struct setting *s, const char *v, 
 		cfg->log_level = level;
 		return 0;
 	case K_FORMAT:
-		if (strcmp(v, "text") != 0) {
-			snprintf(why, whysize, "invalid value '%.64s' (expected text)", v);
+		if (log_format_parse(v, &cfg->log_format) != 0) {
+			snprintf(why, whysize, "invalid value '%.64s' (expected text or json)", v);
 			return TCW_ERR_INVALID_PARAM;
 		}
-		return set_str(&cfg->log_format, v);
+		return 0;
 	default:
 		return list_add(cfg, s, v, why, whysize);
 	}
@@ -259,6 +260,7 @@ static int set_defaults(struct gw_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = TCW_LOG_INFO;
+	cfg->log_format = LOG_FORMAT_TEXT;
 	cfg->result_wait_ms = 2000;
 	cfg->order_timeout_ms = 300000;
 	cfg->max_in_flight = 16;
@@ -272,7 +274,7 @@ static int set_defaults(struct gw_config *cfg)
 	cfg->idle_timeout_s = 30;
 	cfg->drain_ms = 10000;
 	if (set_str(&cfg->listen, "127.0.0.1:1947") || set_str(&cfg->db, "sqlite:tcgateway.db") ||
-	    set_str(&cfg->organization_id, "") || set_str(&cfg->log_format, "text"))
+	    set_str(&cfg->organization_id, ""))
 		return TCW_ERR_NOMEM;
 	return 0;
 }
@@ -382,8 +384,7 @@ void gw_config_fini(struct gw_config *cfg)
 {
 	char **strs[] = {&cfg->listen, &cfg->admin_socket, &cfg->tls_cert, &cfg->tls_key,
 	                 &cfg->expect_mrenclave, &cfg->expect_mrsigner, &cfg->db, &cfg->node_name,
-	                 &cfg->keys_file, &cfg->organization_id, &cfg->config_file,
-	                 &cfg->log_format};
+	                 &cfg->keys_file, &cfg->organization_id, &cfg->config_file};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);

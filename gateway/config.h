@@ -32,7 +32,7 @@ struct gw_config {
 	char *organization_id;
 	char *config_file;
 	int log_level;
-	char *log_format;      /* "text" (only one so far) */
+	int log_format;        /* LOG_FORMAT_TEXT or LOG_FORMAT_JSON */
 	unsigned long result_wait_ms;
 	unsigned long order_timeout_ms;
 	unsigned long max_in_flight;

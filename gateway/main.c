@@ -11,6 +11,7 @@
 #include "gateway.h"
 #include "keystore.h"
 #include "log.h"
+#include "notify.h"
 
 #define EXIT_USAGE 2
 /* RSA size of the (unused) encryption half of the gateway's keys file. */
@@ -121,8 +122,11 @@ static int run(const struct gw_config *cfg, const sigset_t *sigs)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (notify_send("READY=1") < 0)
+		log_warn("cannot tell the service manager that tcgateway is ready");
 	while (!stop_requested(sigs, 1000))
 		;
+	notify_send("STOPPING=1");
 	log_info("stopping: no new connections; draining orders in flight (up to %lu ms)",
 	         cfg->drain_ms);
 	g.draining = 1;
@@ -161,6 +165,7 @@ int main(int argc, char **argv)
 		return rc == 0 ? EXIT_SUCCESS : rc == TCW_ERR_NOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	log_set_level(cfg.log_level);
+	log_set_format(cfg.log_format);
 	tcw_set_log_handler(log_lib_handler);
 	if (install_signals(&sigs) != 0) {
 		log_error("cannot install signal handlers");
@@ -168,6 +173,7 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	status = run(&cfg, &sigs);
+	tcw_log_flush();
 	tcw_set_log_handler(NULL);
 	gw_config_fini(&cfg);
 	return status;

@@ -42,6 +42,25 @@ void tcwi_ctx_pool_free(struct tcwi_ctx_pool **p);
 char *tcwi_pem_encode(const char *label, const uint8_t *der, size_t size,
 		      int trailing_newline);
 
+#ifndef __cplusplus /* _Atomic: C only (jsonfast.cpp includes this header) */
+/* A warning rate-limited to one line per spell (log.c): the first event
+ * is logged, the following ones within TCW_LOG_SPELL_SECONDS only counted;
+ * the count goes into the first line of the next spell (or
+ * tcw_log_flush). Zero-initialised; lock-free. */
+struct tcwi_spell {
+	_Atomic uint64_t start_ns; /* CLOCK_MONOTONIC start of the spell, 0 = none */
+	_Atomic uint64_t quiet;    /* events counted, not logged, in this spell */
+};
+/* Records one event: 1 when the caller logs it (a spell starts; *quiet =
+ * the events the previous spell did not log), 0 when it was only counted. */
+int tcwi_spell_hit(struct tcwi_spell *s, uint64_t *quiet);
+/* Ends the spell: the events it did not log (0 when none). */
+uint64_t tcwi_spell_end(struct tcwi_spell *s);
+#endif
+/* Logs the count of the nonce-reuse warning's spell (workorder.c; called by
+ * tcw_log_flush). */
+void tcwi_workorder_log_flush(void);
+
 /* ---- work-order engine: jsonrpc.c, workorder.c, items.c, client.c ---- */
 
 #include <json-c/json.h>

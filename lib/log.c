@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* log.c - the process-wide log hook through which libtcw reports events. */
+/* log.c - the process-wide log hook through which libtcw reports events, and the
+ * once-per-spell limit of frequent warnings. */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
+#include "internal.h"
 #include "tcw/tcw.h"
+
+#define SPELL_NS ((uint64_t)TCW_LOG_SPELL_SECONDS * 1000000000u)
 
 /* Longest log line passed to the handler; longer lines are truncated. */
 #define TCW_LOG_LINE_SIZE 1024
@@ -31,4 +36,44 @@ void tcw_logf(int level, const char *fmt, ...)
 		line[0] = '\0';
 	va_end(ap);
 	fn(level, line);
+}
+
+/* CLOCK_MONOTONIC in nanoseconds, never 0 (0 marks "no spell"). */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	uint64_t t;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 1;
+	t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return t ? t : 1;
+}
+
+/* Records one event of a rate-limited warning; see internal.h. */
+int tcwi_spell_hit(struct tcwi_spell *s, uint64_t *quiet)
+{
+	uint64_t now = mono_ns(), start = atomic_load(&s->start_ns);
+
+	*quiet = 0;
+	if ((start != 0 && now - start < SPELL_NS) ||
+	    !atomic_compare_exchange_strong(&s->start_ns, &start, now)) {
+		atomic_fetch_add(&s->quiet, 1);
+		return 0;
+	}
+	*quiet = atomic_exchange(&s->quiet, 0);
+	return 1;
+}
+
+/* Ends the spell; see internal.h. */
+uint64_t tcwi_spell_end(struct tcwi_spell *s)
+{
+	atomic_store(&s->start_ns, 0);
+	return atomic_exchange(&s->quiet, 0);
+}
+
+/* Logs the counts of the rate-limited warnings; see tcw.h. */
+void tcw_log_flush(void)
+{
+	tcwi_workorder_log_flush();
 }

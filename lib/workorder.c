@@ -560,6 +560,43 @@ out:
 	return ret;
 }
 
+/* Reference-format orders (protocol.md §12.1) come in streams: their
+ * warning is logged once per spell, with a count (log.c). */
+static struct tcwi_spell g_reuse_spell;
+
+#define REUSE_WARNING                                                                              \
+	"result encrypted with the session key and sessionKeyIv (AES-GCM nonce reuse, see "        \
+	"docs/protocol.md 12.1)"
+
+/* Logs the count of nonce-reuse results not logged in the current spell. */
+static void log_reuse_count(uint64_t n)
+{
+	if (n > 0)
+		tcw_logf(TCW_LOG_WARN,
+		         "%llu more work orders answered with AES-GCM nonce reuse were not logged "
+		         "since the last warning",
+		         (unsigned long long)n);
+}
+
+/* The nonce-reuse warning for work order wo_id, once per spell. */
+static void warn_nonce_reuse(const char *wo_id)
+{
+	uint64_t quiet = 0;
+
+	if (!tcwi_spell_hit(&g_reuse_spell, &quiet))
+		return;
+	log_reuse_count(quiet);
+	tcw_logf(TCW_LOG_WARN,
+	         "work order %s: " REUSE_WARNING "; more in the next %d s are counted, not logged",
+	         wo_id, TCW_LOG_SPELL_SECONDS);
+}
+
+/* Ends the nonce-reuse spell, logging its count; see internal.h. */
+void tcwi_workorder_log_flush(void)
+{
+	log_reuse_count(tcwi_spell_end(&g_reuse_spell));
+}
+
 /* Encrypts the outputs, signs WH and serialises the result reply. */
 static int build_result(struct wo *w, json_object *id, char **reply, size_t *size,
                         struct tcw_error *e)
@@ -601,10 +638,7 @@ static int build_result(struct wo *w, json_object *id, char **reply, size_t *siz
 	if (ret == TCW_OK)
 		ret = result_json(w, id, nonce, items, lens, n, signature, reply, size);
 	if (ret == TCW_OK && reused)
-		tcw_logf(TCW_LOG_WARN,
-		         "work order %s: result encrypted with the session key and sessionKeyIv "
-		         "(AES-GCM nonce reuse, see docs/protocol.md 12.1)",
-		         w->wo_id);
+		warn_nonce_reuse(w->wo_id);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(data[i]);

@@ -34,13 +34,12 @@ fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tcw-demo-detect.XXXXXX")
 PIDS=()
+# shellcheck source=scripts/daemon-lib.sh
+. "$ROOT/scripts/daemon-lib.sh"
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
-		if kill -0 "$p" 2>/dev/null; then
-			kill -TERM "$p" 2>/dev/null || true
-			wait "$p" 2>/dev/null || true
-		fi
+		tcw_kill "$p"
 	done
 	rm -rf "$TMP"
 }
@@ -48,38 +47,23 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Waits for "listening on <endpoint>" in log $2 of process $1; prints it.
-wait_endpoint() {
-	local i line
-	for ((i = 0; i < 600; i++)); do
-		line=$(grep -m1 -o 'listening on [^ ]*$' "$2" 2>/dev/null || true)
-		if [ -n "$line" ]; then
-			echo "${line#listening on }"
-			return 0
-		fi
-		kill -0 "$1" 2>/dev/null || { cat "$2" >&2; return 1; }
-		sleep 0.1
-	done
-	cat "$2" >&2
-	return 1
-}
-
-"$TCDETECT" --bind 'tcp://127.0.0.1:*' --images "$IMAGES" --output "$OUTPUT" \
-	--cascades face,body,cat-face 2>"$TMP/tcdetect.log" &
-PIDS+=($!)
-DETECT_EP=$(wait_endpoint "${PIDS[0]}" "$TMP/tcdetect.log") ||
+tcw_spawn "$TMP/tcdetect.log" "$TCDETECT" --images "$IMAGES" --output "$OUTPUT" \
+	--cascades face,body,cat-face
+PIDS+=("$TCW_PID")
+tcw_wait_listening "$TCW_PID" "$TMP/tcdetect.log" ||
 	{ echo "demo-detect: tcdetect did not start" >&2; exit 1; }
+DETECT_EP=$TCW_ENDPOINT
 echo "demo-detect: tcdetect listening on $DETECT_EP (images from $IMAGES)" >&2
 
 # workloads-detect.json with this build's plugins and tcdetect's endpoint.
 sed -e "s|\"build/workloads/|\"$BUILD_DIR/workloads/|g" \
 	-e "s|tcp://127.0.0.1:8888|$DETECT_EP|g" workloads-detect.json >"$TMP/workloads.json"
 echo "demo-detect: starting tcworker (RSA-3072 key generation may take a moment)" >&2
-"$TCWORKER" --bind 'tcp://127.0.0.1:*' --workload "$TMP/workloads.json" --rsa-bits 3072 \
-	2>"$TMP/worker.log" &
-PIDS+=($!)
-WORKER_EP=$(wait_endpoint "${PIDS[1]}" "$TMP/worker.log") ||
+tcw_spawn "$TMP/worker.log" "$TCWORKER" --workload "$TMP/workloads.json" --rsa-bits 3072
+PIDS+=("$TCW_PID")
+tcw_wait_listening "$TCW_PID" "$TMP/worker.log" ||
 	{ echo "demo-detect: tcworker did not start" >&2; exit 1; }
+WORKER_EP=$TCW_ENDPOINT
 echo "demo-detect: tcworker listening on $WORKER_EP" >&2
 
 status=0
@@ -93,8 +77,9 @@ for img in "$IMAGES"/*; do
 done
 
 for p in "${PIDS[@]}"; do
-	kill -TERM "$p" 2>/dev/null || true
-	wait "$p" || { echo "demo-detect: process $p exited with status $?" >&2; status=1; }
+	rc=0
+	tcw_stop "$p" || rc=$?
+	[ "$rc" -eq 0 ] || { echo "demo-detect: process $p exited with status $rc" >&2; status=1; }
 done
 PIDS=()
 if [ "$status" -ne 0 ]; then

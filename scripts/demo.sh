@@ -22,12 +22,11 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tcw-demo.XXXXXX")
 LOG="$TMP/worker.log"
 WORKER_PID=""
+# shellcheck source=scripts/daemon-lib.sh
+. "$ROOT/scripts/daemon-lib.sh"
 
 cleanup() {
-	if [ -n "$WORKER_PID" ] && kill -0 "$WORKER_PID" 2>/dev/null; then
-		kill -TERM "$WORKER_PID" 2>/dev/null || true
-		wait "$WORKER_PID" 2>/dev/null || true
-	fi
+	tcw_kill "$WORKER_PID"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -44,46 +43,17 @@ if [ "$WORKLOADS" = workloads.json ] && [ "$BUILD_DIR" != "$ROOT/build" ]; then
 fi
 
 echo "demo: starting tcworker (RSA-3072 key generation may take a moment)" >&2
-"$TCWORKER" --bind 'tcp://127.0.0.1:*' --workload "$WORKLOADS" --rsa-bits 3072 \
-	2>"$LOG" &
-WORKER_PID=$!
-
-ENDPOINT=""
-for ((i = 0; i < 600; i++)); do
-	line=$(grep -m1 -o 'listening on [^ ]*$' "$LOG" 2>/dev/null || true)
-	if [ -n "$line" ]; then
-		ENDPOINT=${line#listening on }
-		break
-	fi
-	if ! kill -0 "$WORKER_PID" 2>/dev/null; then
-		echo "demo: tcworker exited during start-up:" >&2
-		cat "$LOG" >&2
-		WORKER_PID=""
-		exit 1
-	fi
-	sleep 0.1
-done
-if [ -z "$ENDPOINT" ]; then
-	echo "demo: tcworker did not start listening within 60 s:" >&2
-	cat "$LOG" >&2
-	exit 1
-fi
+tcw_spawn "$LOG" "$TCWORKER" --workload "$WORKLOADS" --rsa-bits 3072
+WORKER_PID=$TCW_PID
+tcw_wait_listening "$WORKER_PID" "$LOG" 60 || { echo "demo: tcworker did not start" >&2; exit 1; }
+ENDPOINT=$TCW_ENDPOINT
 echo "demo: tcworker listening on $ENDPOINT" >&2
 
 status=0
 "$TCCLIENT" --connect "$ENDPOINT" --file tests/test_work_orders.json || status=$?
 
-kill -TERM "$WORKER_PID"
-for ((i = 0; i < 300; i++)); do
-	kill -0 "$WORKER_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if kill -0 "$WORKER_PID" 2>/dev/null; then
-	echo "demo: tcworker did not stop within 30 s of SIGTERM; killing it" >&2
-	kill -KILL "$WORKER_PID" 2>/dev/null || true
-fi
 wrc=0
-wait "$WORKER_PID" || wrc=$?
+tcw_stop "$WORKER_PID" 30 || wrc=$?
 WORKER_PID=""
 if [ "$wrc" -ne 0 ]; then
 	echo "demo: tcworker exited with status $wrc; its log:" >&2

@@ -22,6 +22,9 @@ PACKAGES=(
   libcurl4-openssl-dev                      # tcclient --gateway (HTTP client)
   postgresql sqlite3 curl openssl           # gateway tests: a real PostgreSQL server, the CLIs
   python3-toml python3-jsonschema python3-pkg-resources swig python3-setuptools  # Avalon's generic client (tests)
+  man-db bash-completion                    # man pages render (man -l), completion tests
+  systemd                                   # systemd-analyze verify/security of the unit
+  debhelper dpkg-dev fakeroot lintian debootstrap  # make deb (debian/), make test-deb (chroot)
 )
 
 missing=()

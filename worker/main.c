@@ -44,6 +44,14 @@ static int install_signals(void)
 	return 0;
 }
 
+/* tcw_processor.seen: names the work order in this thread's log records
+ * (pool.c forgets it after the reply), then asks the replay cache, if any. */
+static int seen_hook(void *ctx, const char *work_order_id, size_t len)
+{
+	log_set_work_order(work_order_id, len);
+	return ctx != NULL ? replay_cache_seen(ctx, work_order_id, len) : TCW_OK;
+}
+
 /* Generates or loads the worker keys (keystore.c), collects the SGX
  * evidence (attestation.c) and builds the signup reply, once. */
 static int make_identity(const struct worker_config *cfg, struct tcw_keys **keys, char **signup)
@@ -72,6 +80,22 @@ static int make_identity(const struct worker_config *cfg, struct tcw_keys **keys
 	return 0;
 }
 
+/* Refuses the test sealing key of a SEAL_KEY=insecure-test manifest in SGX
+ * (gramine.c) and warns about it elsewhere. */
+static int test_key_check(const struct worker_config *cfg)
+{
+	char why[1024 + LOG_ESCAPED_SIZE];
+	int rc = gramine_check_test_key(cfg->attestation_dir, why, sizeof(why));
+
+	if (rc < 0)
+		log_error("%s", why);
+	else if (rc > 0)
+		log_warn("%s: the keys file is sealed with a test key written in the manifest "
+		         "(SEAL_KEY=insecure-test); for gramine-direct tests only",
+		         GRAMINE_TEST_KEY_ENV);
+	return rc < 0 ? rc : 0;
+}
+
 /* Loads workloads and keys, then serves; returns the process exit status. */
 static int run(const struct worker_config *cfg)
 {
@@ -86,9 +110,9 @@ static int run(const struct worker_config *cfg)
 	int rc;
 
 	log_info("tcworker %s starting", TCW_VERSION);
-	log_info("python: %s", pyhost_support());
+	log_info("python: %s", pyhost_describe());
 	pyhost_set_paths(cfg->python_paths, cfg->python_path_count);
-	if (gramine_startup_check(cfg->bind) != 0) {
+	if (gramine_startup_check(cfg->bind) != 0 || test_key_check(cfg) != 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -116,7 +140,7 @@ static int run(const struct worker_config *cfg)
 	proc.runner.ctx = reg;
 	proc.signup_json = signup;
 	proc.max_message_size = cfg->max_message;
-	proc.seen = replay != NULL ? replay_cache_seen : NULL;
+	proc.seen = seen_hook;
 	proc.seen_ctx = replay_service_cache(replay);
 	proc.workload_timeout_ms = cfg->workload_timeout_ms;
 	so.bind = cfg->bind;
@@ -153,6 +177,7 @@ int main(int argc, char **argv)
 		return rc == 0 ? EXIT_SUCCESS : rc == TCW_ERR_NOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	log_set_level(cfg.log_level);
+	log_set_format(cfg.log_format);
 	tcw_set_log_handler(log_lib_handler);
 	if (install_signals() != 0) {
 		log_error("cannot install signal handlers");
@@ -160,6 +185,7 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	status = run(&cfg);
+	tcw_log_flush(); /* counts of the rate-limited warnings */
 	tcw_set_log_handler(NULL);
 	config_fini(&cfg);
 	return status;

@@ -134,6 +134,7 @@ int pool_handle(const struct tcw_processor *p, const void *frame, size_t size, i
 		          multipart ? " (multipart)" : "", size, elapsed_ms(&start),
 		          *reply != NULL ? reply_code(*reply, *reply_size) : 1);
 	}
+	log_set_work_order(NULL, 0); /* named by the seen hook (main.c) */
 	return rc;
 }
 

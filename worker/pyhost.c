@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* pyhost.c - embedded CPython: starts the interpreter and runs Python workloads
- * (built when pkg-config finds python3-embed; pyhost_none.c otherwise). */
+ * (built when pkg-config finds python3-embed: into the module pyhost.so with
+ * TCW_PYHOST_MODULE, else into tcworker; pyhost_none.c without Python). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h> /* first: it sets feature macros for the system headers */
 
@@ -56,11 +57,25 @@ void pyhost_set_paths(char *const *dirs, size_t count)
 	g_path_count = count;
 }
 
-/* "yes (3.11)": this build embeds Python. */
+#ifdef TCW_PYHOST_MODULE
+/* "yes (3.11)": the module embeds Python (pyhost_load.c adds its path). */
 const char *pyhost_support(void)
 {
 	return "yes (" PYHOST_VERSION ")";
 }
+#else
+/* "yes (3.11, linked in)": this tcworker embeds Python itself. */
+const char *pyhost_support(void)
+{
+	return "yes (" PYHOST_VERSION ", linked in)";
+}
+
+/* The same as pyhost_support: nothing to load. */
+const char *pyhost_describe(void)
+{
+	return pyhost_support();
+}
+#endif
 
 /* Appends a copy of p[0..len) to s. */
 static int strv_add(struct strv *s, const char *p, size_t len)
@@ -201,6 +216,10 @@ static PyStatus init_interpreter(void)
 	config.user_site_directory = 0;
 	config.install_signal_handlers = 0;
 	config.parse_argv = 0;
+	/* TCW_PYTHON_SITE=0 (set by the enclave manifest, deploy/gramine):
+	 * no site module, so no site-packages from the host. */
+	if (getenv("TCW_PYTHON_SITE") != NULL && strcmp(getenv("TCW_PYTHON_SITE"), "0") == 0)
+		config.site_import = 0;
 #ifdef TCW_PYTHON_HOME
 	/* The interpreter we were built against, never one that a python3 (or
 	 * a virtual environment) on PATH would suggest: without an executable

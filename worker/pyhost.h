@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* pyhost.h - the embedded CPython interpreter that runs module/class workloads. */
+/* pyhost.h - the embedded CPython interpreter that runs module/class workloads
+ * (pyhost.c; in the default build it lives in the module pyhost.so, reached
+ * through pyhost_load.c; pyhost_none.c in a build without Python). */
 #ifndef TCW_WORKER_PYHOST_H
 #define TCW_WORKER_PYHOST_H
 
@@ -11,8 +13,13 @@
  * first use and the instance is reused. */
 struct pyhost_workload;
 
-/* "yes (3.11)" when built with Python, "no" otherwise (static string). */
+/* For --version: "yes (3.11, module PATH)" (the module loads),
+ * "yes (3.11, linked in)", or "no" / "no (reason)" (static string). In the
+ * module build this loads the module. */
 const char *pyhost_support(void);
+
+/* For the start-up log line, without loading anything (static string). */
+const char *pyhost_describe(void);
 
 /* Remembers the --python-path directories for pyhost_start. The array and
  * its strings are borrowed: they must stay valid until pyhost_start has

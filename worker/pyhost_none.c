@@ -20,6 +20,12 @@ const char *pyhost_support(void)
 	return "no";
 }
 
+/* "no": nothing to load. */
+const char *pyhost_describe(void)
+{
+	return "no";
+}
+
 /* Always fails: no interpreter in this build. */
 int pyhost_start(const char *workloads_dir, char *err, size_t errsize)
 {

@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "notify.h"
 #include "pool.h"
 #include "reqqueue.h"
 #include "server.h"
@@ -270,6 +271,7 @@ static int serve_loop(struct server *s)
 			stopping = 1;
 			log_info("stopping: answering the %zu requests in hand",
 			         reqqueue_in_hand(s->q));
+			notify_send("STOPPING=1");
 		}
 		if (n > 0 && (items[0].revents & ZMQ_POLLIN) &&
 		    (rc = relay_replies(s, SERVER_BATCH)) < 0)
@@ -376,6 +378,9 @@ int server_run(const struct server_options *o)
 		goto out;
 	log_info("%u processing threads, up to %u waiting requests", o->threads, o->queue);
 	log_info("listening on %s", endpoint);
+	/* systemd Type=notify: serving from now on */
+	if (notify_send("READY=1") < 0)
+		log_warn("NOTIFY_SOCKET is set but READY=1 could not be sent: %s", strerror(errno));
 	rc = serve_loop(&s);
 out:
 	pool_stop(&s.pool);

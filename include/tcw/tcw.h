@@ -85,6 +85,12 @@ void tcw_logf(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* Frequent warnings (the AES-GCM nonce-reuse warning of reference-format
+ * orders) are logged once per spell of TCW_LOG_SPELL_SECONDS with a count
+ * of the ones not logged. This logs those counts now and starts every
+ * spell afresh, so the next such event is logged again; call at shutdown. */
+void tcw_log_flush(void);
+#define TCW_LOG_SPELL_SECONDS 60
 
 /* ---- bytes.c: encodings and owned buffers --------------------------- */
 

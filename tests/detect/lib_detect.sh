@@ -3,6 +3,7 @@
 # ../integration/lib.sh): sample images, starting and stopping tcdetect,
 # raw requests to it, IoU checks.
 
+# shellcheck disable=SC2153 # TCW_PID, TCW_ENDPOINT: set by daemon-lib.sh (via lib.sh)
 TCDETECT=${TCDETECT:-$TCW_BUILD_DIR/bin/tcdetect}
 IMAGES=${TCW_DETECT_IMAGES:-$TCW_SOURCE_DIR/.cache/images}
 DETECT_DATA="$TCW_SOURCE_DIR/tests/detect"
@@ -16,44 +17,26 @@ for f in astronaut.png chelsea.png coffee.png; do
 done
 
 # Starts tcdetect in the background (binding tcp://127.0.0.1:* unless --bind
-# is given) and waits for its "listening on" line. Sets TCD_PID, TCD_LOG,
+# is given: tcw_spawn) and waits for its "listening on" line. Sets TCD_PID, TCD_LOG,
 # TCD_ENDPOINT.
 # Usage: start_tcdetect [tcdetect args...]
 start_tcdetect() {
-	local args=("$@") a have_bind=0 i line
-	for a in "$@"; do
-		case "$a" in --bind | --bind=*) have_bind=1 ;; esac
-	done
-	[ $have_bind -eq 1 ] || args+=(--bind 'tcp://127.0.0.1:*')
 	TCD_LOG=$(mktemp "$TEST_TMP/tcdetect.XXXXXX.log")
-	TCD_ENDPOINT=""
-	"$TCDETECT" "${args[@]}" 2>"$TCD_LOG" &
-	TCD_PID=$!
+	tcw_spawn "$TCD_LOG" "$TCDETECT" "$@"
+	TCD_PID=$TCW_PID
 	ALL_WORKER_PIDS+=("$TCD_PID")
-	for ((i = 0; i < START_TIMEOUT * 10; i++)); do
-		line=$(grep -m1 -o 'listening on [^ ]*$' "$TCD_LOG" 2>/dev/null || true)
-		if [ -n "$line" ]; then
-			TCD_ENDPOINT=${line#listening on }
-			note "tcdetect $TCD_PID listening on $TCD_ENDPOINT"
-			return 0
-		fi
-		kill -0 "$TCD_PID" 2>/dev/null || { cat "$TCD_LOG" >&2; fail "tcdetect exited during start-up"; }
-		sleep 0.1
-	done
-	fail "tcdetect did not log 'listening on' within ${START_TIMEOUT}s"
+	tcw_wait_listening "$TCD_PID" "$TCD_LOG" "$START_TIMEOUT" ||
+		fail "tcdetect did not start listening"
+	TCD_ENDPOINT=$TCW_ENDPOINT
+	note "tcdetect $TCD_PID listening on $TCD_ENDPOINT"
 }
 
 # Sends SIGTERM to tcdetect and checks that it exits 0.
 stop_tcdetect() {
-	local i rc=0
+	local rc=0
 	kill -0 "$TCD_PID" 2>/dev/null || { cat "$TCD_LOG" >&2; fail "tcdetect $TCD_PID died"; }
-	kill -TERM "$TCD_PID"
-	for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-		kill -0 "$TCD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$TCD_PID" 2>/dev/null && fail "tcdetect did not stop within ${STOP_TIMEOUT}s"
-	wait "$TCD_PID" || rc=$?
+	tcw_stop "$TCD_PID" "$STOP_TIMEOUT" || rc=$?
+	[ "$rc" -ne 124 ] || fail "tcdetect did not stop within ${STOP_TIMEOUT}s"
 	[ "$rc" -eq 0 ] || { cat "$TCD_LOG" >&2; fail "tcdetect exited with status $rc"; }
 	TCD_PID=""
 }

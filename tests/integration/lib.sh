@@ -11,6 +11,8 @@
 : "${TCCLIENT:=$TCW_BUILD_DIR/bin/tcclient}"
 : "${TCW_SANITIZE:=0}"
 PYTHON=/usr/bin/python3
+# shellcheck source=scripts/daemon-lib.sh
+. "$TCW_SOURCE_DIR/scripts/daemon-lib.sh"
 
 # Generous waits: RSA-4096 key generation under ASan takes a while.
 START_TIMEOUT=${START_TIMEOUT:-180}
@@ -43,10 +45,7 @@ note() {
 cleanup() {
 	local pid
 	for pid in "${ALL_WORKER_PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-		fi
+		tcw_kill "$pid"
 	done
 	rm -rf "$TEST_TMP"
 }
@@ -74,33 +73,20 @@ make_workloads "$WORKLOADS"
 # Waits until the worker logs "listening on <endpoint>"; sets ENDPOINT.
 # Usage: wait_listening PID LOG
 wait_listening() {
-	local pid=$1 log=$2 i line
-	for ((i = 0; i < START_TIMEOUT * 10; i++)); do
-		line=$(grep -m1 -o 'listening on [^ ]*$' "$log" 2>/dev/null || true)
-		if [ -n "$line" ]; then
-			ENDPOINT=${line#listening on }
-			return 0
-		fi
-		if ! kill -0 "$pid" 2>/dev/null; then
-			fail "worker exited before listening"
-		fi
-		sleep 0.1
-	done
-	fail "worker did not log 'listening on' within ${START_TIMEOUT}s"
+	tcw_wait_listening "$1" "$2" "$START_TIMEOUT" || fail "worker $1 did not start listening"
+	ENDPOINT=$TCW_ENDPOINT
 }
 
 # Starts tcworker in the background with stderr in a fresh log, without
 # waiting for it; binds tcp://127.0.0.1:* and uses $WORKLOADS unless the
-# arguments say otherwise (--no-default-workload omits --workload; --config
-# omits the default --bind). Sets WORKER_PID and WORKER_LOG.
+# arguments say otherwise (--no-default-workload omits --workload; --bind or
+# --config omit the default --bind: tcw_spawn). Sets WORKER_PID and WORKER_LOG.
 # Usage: spawn_worker [tcworker args...]
 spawn_worker() {
-	local args=() a have_bind=0 have_wl=0 no_wl=0
+	local args=() a have_wl=0 no_wl=0
 	for a in "$@"; do
 		case "$a" in
-		--bind | --bind=*) have_bind=1 ;;
 		--workload | --workload=*) have_wl=1 ;;
-		--config | --config=*) have_bind=1 ;;
 		esac
 		if [ "$a" = --no-default-workload ]; then
 			no_wl=1
@@ -108,12 +94,11 @@ spawn_worker() {
 			args+=("$a")
 		fi
 	done
-	[ $have_bind -eq 1 ] || args+=(--bind 'tcp://127.0.0.1:*')
 	[ $have_wl -eq 1 ] || [ $no_wl -eq 1 ] || args+=(--workload "$WORKLOADS")
 	WORKER_LOG=$(mktemp "$TEST_TMP/worker.XXXXXX.log")
 	ENDPOINT=""
-	"$TCWORKER" "${args[@]}" 2>"$WORKER_LOG" &
-	WORKER_PID=$!
+	tcw_spawn "$WORKER_LOG" "$TCWORKER" "${args[@]}"
+	WORKER_PID=$TCW_PID
 	ALL_WORKER_PIDS+=("$WORKER_PID")
 }
 
@@ -160,17 +145,11 @@ EOF
 # Sends a signal (default TERM) to the worker and checks that it exits 0.
 # Usage: stop_worker [SIGNAL]
 stop_worker() {
-	local sig=${1:-TERM} i rc=0
+	local sig=${1:-TERM} rc=0
 	[ -n "$WORKER_PID" ] || fail "stop_worker: no worker"
 	kill -0 "$WORKER_PID" 2>/dev/null || fail "worker $WORKER_PID died early"
-	kill -"$sig" "$WORKER_PID"
-	for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-		kill -0 "$WORKER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$WORKER_PID" 2>/dev/null &&
-		fail "worker did not exit within ${STOP_TIMEOUT}s of SIG$sig"
-	wait "$WORKER_PID" || rc=$?
+	tcw_stop "$WORKER_PID" "$STOP_TIMEOUT" "$sig" || rc=$?
+	[ "$rc" -ne 124 ] || fail "worker did not exit within ${STOP_TIMEOUT}s of SIG$sig"
 	[ "$rc" -eq 0 ] || fail "worker exited with status $rc after SIG$sig"
 	WORKER_PID=""
 }

@@ -18,10 +18,9 @@ Runs until killed.
 
 import base64
 import json
-import os
 import sys
 
-import zmq
+from relay import serve
 
 
 def flip_b64(text):
@@ -49,34 +48,23 @@ def tamper(mode, reply):
 
 def main():
     mode, worker_url, endpoint_file = sys.argv[1:4]
-    ctx = zmq.Context()
-    front = ctx.socket(zmq.ROUTER)
-    front.setsockopt(zmq.LINGER, 0)
-    front.bind("tcp://127.0.0.1:*")
-    back = ctx.socket(zmq.REQ)
-    back.setsockopt(zmq.LINGER, 0)
-    back.connect(worker_url)
-    with open(endpoint_file + ".tmp", "w") as f:
-        f.write(front.getsockopt_string(zmq.LAST_ENDPOINT) + "\n")
-    os.rename(endpoint_file + ".tmp", endpoint_file)
     done = False
-    while True:
-        ident, empty, request = front.recv_multipart()
-        back.send(request)
-        reply = back.recv()
-        method = json.loads(request).get("method")
+
+    def handle(request, method, reply):
+        nonlocal done
         if not done and mode == "bad-signup" and method == "ProcessWorkerSignup":
             obj = json.loads(reply)
             sig = bytearray(bytes.fromhex(obj["encryption_key_signature"]))
             sig[-1] ^= 0x01
             obj["encryption_key_signature"] = sig.hex()
-            reply = json.dumps(obj).encode()
             done = True
-        elif not done and mode != "bad-signup" and method == "ProcessWorkOrder":
-            reply = tamper(mode, reply)
+            return json.dumps(obj).encode()
+        if not done and mode != "bad-signup" and method == "ProcessWorkOrder":
             done = True
-        if reply is not None:
-            front.send_multipart([ident, empty, reply])
+            return tamper(mode, reply)
+        return reply
+
+    serve(worker_url, endpoint_file, handle)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,20 @@ if grep -qx 'python: no' "$OUT"; then
 	note "built without Python: module/class entries refused at load time; ok"
 	exit 0
 fi
-expect_grep "$OUT" '^python: yes \(3\.[0-9]+\)$' "--version python line"
+# The default build loads the Python host module (pyhost.so, which links
+# libpython) with dlopen; a TCW_PYHOST_LINKED build has it linked in.
+MODULE=""
+if grep -q '^python: yes (3\.[0-9]*, linked in)$' "$OUT"; then
+	note "Python host linked into tcworker"
+else
+	expect_grep "$OUT" '^python: yes \(3\.[0-9]+, module /.*/pyhost\.so\)$' "--version python line"
+	MODULE=$(sed -n 's/^python: yes (3\.[0-9]*, module \(.*\))$/\1/p' "$OUT")
+	[ -f "$MODULE" ] || fail "--version names a module that does not exist: $MODULE"
+	[ "$(realpath "$(dirname "$MODULE")")" = "$(realpath "$TCW_BUILD_DIR/lib/tcworker")" ] ||
+		fail "module $MODULE is not in the build tree's lib/tcworker"
+	ldd "$TCWORKER" | grep -q libpython && fail "tcworker links libpython: $(ldd "$TCWORKER" | grep libpython)"
+	ldd "$MODULE" | grep -q 'libpython3\.[0-9]*\.so' || fail "$MODULE does not link libpython"
+fi
 
 # Test workloads copied to a private place: the worker must not write
 # __pycache__ anywhere, which is checked on these copies.
@@ -86,10 +99,18 @@ order() {
 }
 
 # ---- a native-only workloads file never starts the interpreter ----
+# (nor loads the module or libpython)
 start_worker --rsa-bits 2048
 run_client --workload python-hello --in-data native
 expect_rc 0 "native python-hello"
-expect_grep "$WORKER_LOG" 'INFO python: yes \(3\.[0-9]+\)$' "start-up python line"
+if [ -n "$MODULE" ]; then
+	expect_grep "$WORKER_LOG" 'INFO python: module pyhost\.so, loaded at the first module/class entry$' \
+		"start-up python line"
+	grep -q 'libpython\|pyhost\.so' "/proc/$WORKER_PID/maps" &&
+		fail "a native-only worker mapped libpython or pyhost.so"
+else
+	expect_grep "$WORKER_LOG" 'INFO python: yes \(3\.[0-9]+, linked in\)$' "start-up python line"
+fi
 expect_no_grep "$WORKER_LOG" 'python 3\.[0-9]+ started' "interpreter without Python entries"
 stop_worker
 
@@ -108,6 +129,10 @@ PATH="$VENV/bin:$PATH" PYTHONPATH="$ENVDIR::" start_worker --rsa-bits 2048 --log
 expect_grep "$WORKER_LOG" "python 3\.[0-9]+ started \(isolated\); module path: $WLDIR:$PPDIR:$PW:$ENVDIR:$PKG, then the standard library\$" \
 	"module path order"
 expect_grep "$WORKER_LOG" 'loaded 26 workloads from .* \(2 native, 24 python\)$' "entry count"
+if [ -n "$MODULE" ]; then
+	expect_grep "$WORKER_LOG" "INFO python: yes \\(3\\.[0-9]+, module $MODULE\\)\$" "module loaded line"
+	grep -q libpython "/proc/$WORKER_PID/maps" || fail "libpython not mapped after loading the module"
+fi
 
 # The reference orders through the Python samples.
 run_client --file "$ORDERS"
@@ -145,7 +170,8 @@ sites = got.pop("site_dirs")
 assert sites and all(d.startswith(prefix + "/") for d in sites), sites
 want = {"isolated": 1, "dont_write_bytecode": True, "user_site_enabled": False,
         "prefix": prefix, "path_head": [wl, pp, pw, env], "stdlib_after_head": True,
-        "avalon_worker": pkg, "probe_a": "wl", "probe_b": "pp", "probe_c": "envpp"}
+        "avalon_worker": pkg, "probe_a": "wl", "probe_b": "pp", "probe_c": "envpp",
+        "dynload": True}
 assert got == want, "\n got  %r\n want %r" % (got, want)
 EOF
 
@@ -215,6 +241,37 @@ expect_grep "$ERR" "--python-path $TEST_TMP/no-such-dir: No such file or directo
 run_worker_fg --python-path ''
 [ "$RC" -eq 2 ] || fail "empty --python-path: exit status $RC, expected 2"
 
+# ---- a Python host module that cannot be used (module build only) ----
+# A copy of tcworker looks for the module relative to itself first:
+# <dir>/../lib/tcworker/pyhost.so under the default prefix.
+if [ -n "$MODULE" ]; then
+	REL=$(realpath --relative-to="$(dirname "$(realpath "$TCWORKER")")" "$(dirname "$MODULE")")
+	COPY="$TEST_TMP/copy/bin"
+	mkdir -p "$COPY" "$COPY/$REL"
+	cp "$TCWORKER" "$COPY/tcworker"
+	# not a shared object, and a shared object that is not a Python host
+	for bad in garbage plugin; do
+		if [ $bad = garbage ]; then
+			echo "not an ELF file" >"$COPY/$REL/pyhost.so"
+			want="cannot load $(realpath "$COPY/$REL")/pyhost\.so: "
+		else
+			cp "$TCW_BUILD_DIR/workloads/hello.so" "$COPY/$REL/pyhost.so"
+			want="$(realpath "$COPY/$REL")/pyhost\.so is not a Python host module of this tcworker build"
+		fi
+		TCWORKER="$COPY/tcworker" run_worker_fg --version
+		[ "$RC" -eq 0 ] || fail "--version with a $bad module: exit status $RC"
+		expect_grep "$OUT" "^python: no \($want" "--version with a $bad module"
+		TCWORKER="$COPY/tcworker" run_worker_fg --bind 'tcp://127.0.0.1:*' \
+			--workload "$WLDIR/workloads.json"
+		[ "$RC" -eq 2 ] || fail "Python entries with a $bad module: exit status $RC, expected 2"
+		expect_grep "$ERR" "Python \(module/class\) workloads: $want" "start with a $bad module"
+		# native-only workloads do not need the module
+		TCWORKER="$COPY/tcworker" start_worker --rsa-bits 2048
+		order 0 python-hello copy <<<'Work order result : Hello copy'
+		stop_worker
+	done
+fi
+
 # ---- a reference-style package next to its workloads.json, as a new user ----
 APP="$TEST_TMP/app"
 cp -r "$TCW_SOURCE_DIR/tests/python_workloads/refapp" "$APP"
@@ -239,6 +296,11 @@ if [ "$TCW_SANITIZE" != 1 ]; then
 		cat "$TEST_TMP/install.log" >&2
 		fail "cmake --install failed"
 	}
+	if [ -n "$MODULE" ]; then
+		[ -f "$PFX/lib/tcworker/pyhost.so" ] || fail "not installed: lib/tcworker/pyhost.so"
+		"$PFX/bin/tcworker" --version | grep -qx "python: yes (3\.[0-9]*, module $PFX/lib/tcworker/pyhost\.so)" ||
+			fail "installed tcworker --version: $("$PFX/bin/tcworker" --version)"
+	fi
 	for f in share/tcworker/workloads-python.json share/tcworker/python/avalon_worker/__init__.py \
 		share/tcworker/python/avalon_worker/workload/workload.py \
 		share/tcworker/python/sample_workloads/hello.py \

@@ -68,6 +68,15 @@ def _probe(name):
         return "missing"
 
 
+def _dynload():
+    """True when extension modules of the interpreter's lib-dynload folder
+    load: they take libpython's symbols from the global scope, which a
+    host module loaded without RTLD_GLOBAL would not provide."""
+    import _decimal
+    import _json
+    return callable(_json.scanstring) and _decimal.Decimal(1) == 1
+
+
 class EnvWorkLoad(WorkLoad):
     """Reports the interpreter settings and where probe modules came from."""
 
@@ -86,6 +95,7 @@ class EnvWorkLoad(WorkLoad):
             "probe_a": _probe("tcw_probe_a"),
             "probe_b": _probe("tcw_probe_b"),
             "probe_c": _probe("tcw_probe_c"),
+            "dynload": _dynload(),
         }, sort_keys=True)
 
 

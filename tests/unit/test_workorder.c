@@ -39,12 +39,20 @@ static void log_sink(int level, const char *message)
 	snprintf(g_logs + len, sizeof(g_logs) - len, "%d:%s\n", level, message);
 }
 
-static void rec_reset(enum run_mode mode)
+/* Forgets what the runner recorded (the logs stay). */
+static void rec_clear(enum run_mode mode)
 {
 	for (size_t i = 0; i < g_rec.count; i++)
 		free(g_rec.data[i]);
 	memset(&g_rec, 0, sizeof(g_rec));
 	g_rec.mode = mode;
+}
+
+static void rec_reset(enum run_mode mode)
+{
+	/* a new spell of the rate-limited warnings: each test sees its first */
+	tcw_log_flush();
+	rec_clear(mode);
 	g_logs[0] = '\0';
 }
 
@@ -1079,6 +1087,41 @@ static void test_host_outputs(void **state)
 	json_object_put(params);
 }
 
+/* The nonce-reuse warning is logged once per spell, with a count of the
+ * rest at the next spell or tcw_log_flush. */
+static void test_reuse_warning_spell(void **state)
+{
+	json_object *params = params_of("hello_session_key");
+	const char *first;
+	char *reply;
+	(void)state;
+	rec_reset(RUN_HELLO);
+	for (int i = 0; i < 5; i++) {
+		rec_clear(RUN_HELLO);
+		reply = run_params(g_k2048, params, ID1);
+		assert_non_null(strstr(reply, "\"result\""));
+		free(reply);
+	}
+	first = strstr(g_logs, "1:work order ");
+	assert_non_null(first);
+	assert_non_null(strstr(first, "(AES-GCM nonce reuse, see docs/protocol.md 12.1); more in "
+	                              "the next 60 s are counted, not logged\n"));
+	assert_null(strstr(first + 1, "1:work order "));
+	assert_null(strstr(g_logs, "more work orders"));
+	tcw_log_flush();
+	assert_non_null(strstr(g_logs, "\n1:4 more work orders answered with AES-GCM nonce reuse "
+	                               "were not logged since the last warning\n"));
+	/* a new spell: logged again, and nothing left to count */
+	g_logs[0] = '\0';
+	rec_clear(RUN_HELLO);
+	reply = run_params(g_k2048, params, ID1);
+	free(reply);
+	assert_non_null(strstr(g_logs, "1:work order "));
+	tcw_log_flush();
+	assert_null(strstr(g_logs, "more work orders"));
+	json_object_put(params);
+}
+
 static void test_signup(void **state)
 {
 	char *reply = run_frame(g_k2048,
@@ -1111,6 +1154,7 @@ int main(void)
 	    cmocka_unit_test(test_uppercase_hex),
 	    cmocka_unit_test(test_templates),
 	    cmocka_unit_test(test_host_outputs),
+	    cmocka_unit_test(test_reuse_warning_spell),
 	    cmocka_unit_test(test_signup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
