@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <stdatomic.h>
+
 #include <microhttpd.h>
 
 #include "gateway.h"
@@ -26,7 +28,12 @@ struct listener {
 	int admin;
 	struct MHD_Daemon *d;
 	int fd;
+	atomic_uint conns; /* open connections */
 };
+
+/* Connections beyond --max-connections get a 503 answer; libmicrohttpd's own
+ * limit, which closes without an answer, sits this far above it. */
+#define CONN_HARD_MARGIN 64u
 
 struct gw_http {
 	struct listener pub, adm;
@@ -98,6 +105,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!r) {
 		atomic_fetch_add(&g->m.http_requests, 1);
+		if (atomic_load(&l->conns) > g->cfg->max_connections) {
+			struct MHD_Response *busy;
+			enum MHD_Result ret;
+			static const char text[] = "too many connections (--max-connections)\n";
+
+			atomic_fetch_add(&g->m.http_rejected, 1);
+			busy = MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text,
+			                                       MHD_RESPMEM_PERSISTENT);
+			if (!busy)
+				return MHD_NO;
+			MHD_add_response_header(busy, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+			MHD_add_response_header(busy, MHD_HTTP_HEADER_CONNECTION, "close");
+			ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, busy);
+			MHD_destroy_response(busy);
+			return ret;
+		}
 		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 && !l->admin)
 			return serve_get(g, c, url);
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
@@ -159,6 +182,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 		free(r);
 		*state = NULL;
 	}
+}
+
+/* Counts the open connections of a listener. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	struct listener *l = cls;
+
+	(void)c;
+	(void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&l->conns, 1);
+	else
+		atomic_fetch_sub(&l->conns, 1);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -308,7 +345,8 @@ static int start_daemon(struct gw_http *h, struct listener *l, int tls)
 	l->d = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, l->fd,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+	    NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)(c->max_connections + CONN_HARD_MARGIN),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header_bytes,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK, tls ? MHD_OPTION_HTTPS_MEM_KEY

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "rpc.h"
+#include "tcw/utf8.h"
 
 #define MAX_DEPTH 64
 
@@ -166,13 +167,33 @@ void rpc_lookup_result(struct rpc_call *c, const struct store_ids *ids)
 	rpc_result_obj(c, r);
 }
 
-/* Parses body strictly: one JSON object, bounded depth. */
+/* 1 when s[0..len) is well-formed UTF-8. */
+static int utf8_ok(const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	uint32_t cp;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		n = tcw_utf8_char(p + i, len - i, &cp);
+		if (n == 0)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* Parses body strictly: one JSON text of valid UTF-8, bounded depth. */
 static json_object *parse(const char *body, size_t len)
 {
 	struct json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
 	json_object *o = NULL;
 
-	if (!tok || len > 0x7fffffff || memchr(body, '\0', len))
+	if (!tok || len > 0x7fffffff || memchr(body, '\0', len) || !utf8_ok(body, len))
 		goto out;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, body, (int)len);
