@@ -126,8 +126,10 @@ worker_id() {
 # Starts a private PostgreSQL server (initdb + pg_ctl, as the unprivileged
 # user postgres when run as root) on a free port; sets PG_URL.
 pg_start() {
-	local bin run=() port
-	bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+	local bin="" d run=() port
+	for d in /usr/lib/postgresql/*/bin; do
+		[ -x "$d/initdb" ] && bin=$d
+	done
 	[ -x "$bin/initdb" ] || fail "PostgreSQL server binaries not found (make deps installs postgresql)"
 	PG_DIR=$(mktemp -d "$TEST_TMP/pg.XXXXXX")
 	if [ "$(id -u)" -eq 0 ]; then
@@ -143,6 +145,7 @@ pg_start() {
 		{ cat "$PG_DIR/server.log" >&2; fail "PostgreSQL did not start"; }
 	PG_BIN=$bin
 	PG_RUN=("${run[@]}")
+	# shellcheck disable=SC2034 # used by the tests that source this file
 	PG_URL="postgresql://tcgw@127.0.0.1:$port/postgres"
 	note "PostgreSQL on port $port ($PG_DIR)"
 }

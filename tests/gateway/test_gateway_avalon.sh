@@ -22,19 +22,19 @@ W=graphene-worker-1
 start_worker --threads 2
 start_gw --worker "$W=$ENDPOINT" --db "sqlite:$TEST_TMP/gw.db" --keys-file "$TEST_TMP/gw.keys"
 
-# Runs the client with ARGS and requires each REGEX line in its output.
-# Usage: avalon 'ARGS' REGEX...
+# Runs the client with OPTS and requires each REGEX line in its output.
+# Usage: avalon 'OPTS' REGEX...
 avalon() {
-	local args=$1 out="$TEST_TMP/avalon.out" rc=0 re
+	local opts=$1 out="$TEST_TMP/avalon.out" rc=0 re
 	shift
-	# shellcheck disable=SC2086 # ARGS is a word list
-	timeout 120 "$RUN" --uri "$GW_URL" -w "$W" $args >"$out" 2>&1 || rc=$?
-	[ $rc -eq 0 ] || { cat "$out" >&2; fail "generic client $args: exit $rc"; }
+	# shellcheck disable=SC2086 # OPTS is a word list
+	timeout 120 "$RUN" --uri "$GW_URL" -w "$W" $opts >"$out" 2>&1 || rc=$?
+	[ $rc -eq 0 ] || { cat "$out" >&2; fail "generic client $opts: exit $rc"; }
 	for re in "$@"; do
-		grep -Eq -- "$re" "$out" || { cat "$out" >&2; fail "generic client $args: no line /$re/"; }
+		grep -Eq -- "$re" "$out" || { cat "$out" >&2; fail "generic client $opts: no line /$re/"; }
 	done
-	expect_no_grep "$out" ' - ERROR - ' "generic client $args: errors logged"
-	note "generic client $args: ok"
+	expect_no_grep "$out" ' - ERROR - ' "generic client $opts: errors logged"
+	note "generic client $opts: ok"
 }
 
 avalon "--workload_id python-hello --in_data Krsna -o" \
