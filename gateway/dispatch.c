@@ -51,7 +51,6 @@ struct dispatcher {
 	void *dealer, *mon;
 	uint64_t backoff_us, backoff_until_us;
 	int64_t next_claim_ms, next_renew_ms;
-	int take_own; /* first claim after start: this node's old claims too */
 };
 
 static uint64_t mono_us(void)
@@ -399,9 +398,8 @@ static void claim(struct dispatcher *d, int64_t now_ms)
 	if (!want)
 		return;
 	if (store_claim(d->g->store, d->w->id, want, now_ms, now_ms + (int64_t)c->lease_ms,
-	                d->take_own, &v, &n) != 0)
+	                &v, &n) != 0)
 		return;
-	d->take_own = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = item_new(v[i].id, v[i].request, v[i].key_fp, v[i].submitted_ms);
 
@@ -581,7 +579,6 @@ int gw_dispatch_start(struct gw *g, struct gw_worker *w)
 	d->g = g;
 	d->w = w;
 	d->room = g->cfg->max_in_flight * HOLD_FACTOR;
-	d->take_own = 1;
 	d->flight = calloc(g->cfg->max_in_flight, sizeof(*d->flight));
 	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&d->mu, NULL);
@@ -603,6 +600,11 @@ int gw_dispatch_start(struct gw *g, struct gw_worker *w)
 		          zmq_strerror(zmq_errno()));
 		return TCW_ERR_INTERNAL;
 	}
+	/* what an earlier run of this node held is claimable again at once */
+	if (store_release_all(g->store, w->id) != 0)
+		log_warn("worker %s: cannot give back this node's earlier claims; they are taken "
+		         "over when their leases expire",
+		         w->name);
 	w->d = d;
 	if (pthread_create(&d->thread, NULL, dispatch_main, d) != 0) {
 		w->d = NULL;

@@ -295,10 +295,10 @@ int store_finish_async(struct store *s, char *id, int state, char *result, store
 }
 
 int store_claim(struct store *s, const char *worker_id, size_t max, int64_t now_ms,
-                int64_t lease_until_ms, int take_own, struct store_order **out, size_t *count)
+                int64_t lease_until_ms, struct store_order **out, size_t *count)
 {
 	struct store_op op = {.kind = OP_CLAIM, .worker_id = worker_id, .max = max,
-	                      .now_ms = now_ms, .until_ms = lease_until_ms, .take_own = take_own};
+	                      .now_ms = now_ms, .until_ms = lease_until_ms};
 	int rc = exec_op(s, &op);
 
 	*out = op.claimed;
@@ -316,6 +316,13 @@ int store_renew(struct store *s, const char *worker_id, int64_t lease_until_ms)
 int store_release(struct store *s, const char *id)
 {
 	struct store_op op = {.kind = OP_RELEASE, .id = id};
+
+	return exec_op(s, &op);
+}
+
+int store_release_all(struct store *s, const char *worker_id)
+{
+	struct store_op op = {.kind = OP_RELEASE_ALL, .worker_id = worker_id};
 
 	return exec_op(s, &op);
 }

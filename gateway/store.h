@@ -132,11 +132,14 @@ typedef void (*store_done_fn)(void *ctx, const char *id, int rc, int changed, in
 int store_finish_async(struct store *s, char *id, int state, char *result, store_done_fn done,
                        void *ctx);
 /* Claims up to max queued orders of worker_id that nobody holds or whose
- * lease expired (or that this node held before: take_own) for this node
- * until lease_until_ms, committed. *out (ids and requests, owned; free with
- * store_orders_free) and *count. */
+ * lease expired for this node until lease_until_ms, committed. *out (ids
+ * and requests, owned; free with store_orders_free) and *count. */
 int store_claim(struct store *s, const char *worker_id, size_t max, int64_t now_ms,
-                int64_t lease_until_ms, int take_own, struct store_order **out, size_t *count);
+                int64_t lease_until_ms, struct store_order **out, size_t *count);
+/* Gives back every claim this node holds on worker_id's queued orders (a
+ * dispatcher starting afresh: what an earlier run of this node held is
+ * claimable again at once), committed. */
+int store_release_all(struct store *s, const char *worker_id);
 /* Frees an array of count orders. */
 void store_orders_free(struct store_order *v, size_t count);
 /* Extends the leases of every queued order of worker_id this node holds. */

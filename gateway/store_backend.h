@@ -14,6 +14,7 @@ enum store_op_kind {
 	OP_CLAIM,
 	OP_RENEW,
 	OP_RELEASE,
+	OP_RELEASE_ALL,
 	OP_PUT_WORKER,
 	OP_RECEIPT_CREATE,
 	OP_RECEIPT_UPDATE,
@@ -32,7 +33,6 @@ struct store_op {
 	int64_t num;                            /* OP_RECEIPT_CREATE status */
 	int64_t now_ms, until_ms;               /* OP_CLAIM, OP_RENEW */
 	size_t max;                             /* OP_CLAIM */
-	int take_own;                           /* OP_CLAIM */
 	const struct store_worker *worker;      /* OP_PUT_WORKER */
 	const struct store_update *update;      /* OP_RECEIPT_UPDATE */
 	/* results */

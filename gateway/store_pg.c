@@ -37,15 +37,18 @@ static const struct {
     [P_SET_STATUS] = {"UPDATE receipts SET current_status = $2 WHERE wo_id = $1", 2},
     [P_CLAIM] = {"UPDATE orders SET claimed_by = $2, lease_until = $3 WHERE id IN (SELECT id"
                  " FROM orders WHERE worker_id = $1 AND state = 0 AND (claimed_by IS NULL OR"
-                 " lease_until < $4 OR ($6 AND claimed_by = $2)) ORDER BY seq LIMIT $5 FOR UPDATE"
-                 " SKIP LOCKED) RETURNING id, request, key_fp, submitted_ms",
-                 6},
+                 " lease_until < $4) ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED)"
+                 " RETURNING id, request, key_fp, submitted_ms",
+                 5},
     [P_RENEW] = {"UPDATE orders SET lease_until = $3 WHERE worker_id = $1 AND state = 0"
                  " AND claimed_by = $2",
                  3},
     [P_RELEASE] = {"UPDATE orders SET claimed_by = NULL, lease_until = 0 WHERE id = $1"
                    " AND claimed_by = $2 AND state = 0",
                    2},
+    [P_RELEASE_ALL] = {"UPDATE orders SET claimed_by = NULL, lease_until = 0 WHERE"
+                       " worker_id = $1 AND claimed_by = $2 AND state = 0",
+                       2},
     [P_PUT_WORKER] = {"INSERT INTO workers(id, name, record, key_fp, owner, status, worker_type,"
                       " organization_id, app_type_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
                       " $9) ON CONFLICT (id) DO UPDATE SET name = $2, record = $3, key_fp = $4,"
@@ -329,9 +332,7 @@ static int op_claim(struct pg *p, struct store_op *op)
 	snprintf(until, sizeof(until), "%" PRId64, op->until_ms);
 	snprintf(now, sizeof(now), "%" PRId64, op->now_ms);
 	snprintf(max, sizeof(max), "%zu", op->max);
-	r = pg_run(&p->writer, P_CLAIM, 6,
-	           (const char *[]){op->worker_id, p->node, until, now, max,
-	                            op->take_own ? "true" : "false"});
+	r = pg_run(&p->writer, P_CLAIM, 5, (const char *[]){op->worker_id, p->node, until, now, max});
 	if (!r)
 		return -1;
 	n = PQntuples(r);
@@ -361,6 +362,11 @@ static int op_simple(struct pg *p, struct store_op *op)
 	snprintf(until, sizeof(until), "%" PRId64, op->until_ms);
 	if (op->kind == OP_RENEW)
 		return pg_write(&p->writer, P_RENEW, 3, (const char *[]){op->worker_id, p->node, until}) <
+		               0
+		           ? -1
+		           : 0;
+	if (op->kind == OP_RELEASE_ALL)
+		return pg_write(&p->writer, P_RELEASE_ALL, 2, (const char *[]){op->worker_id, p->node}) <
 		               0
 		           ? -1
 		           : 0;
@@ -462,6 +468,7 @@ static int pg_apply(void *b, struct store *s, struct store_op *op)
 		return op_claim(p, op);
 	case OP_RENEW:
 	case OP_RELEASE:
+	case OP_RELEASE_ALL:
 		return op_simple(p, op);
 	case OP_PUT_WORKER:
 		return op_put_worker(p, op);

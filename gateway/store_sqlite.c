@@ -30,12 +30,14 @@ static const char *const g_sql[S_COUNT_STMTS] = {
     [S_SET_STATUS] = "UPDATE receipts SET current_status = ?2 WHERE wo_id = ?1",
     [S_CLAIM] = "UPDATE orders SET claimed_by = ?2, lease_until = ?3 WHERE rowid IN (SELECT rowid"
                 " FROM orders WHERE worker_id = ?1 AND state = 0 AND (claimed_by IS NULL OR"
-                " lease_until < ?4 OR (?6 AND claimed_by = ?2)) ORDER BY rowid LIMIT ?5)"
+                " lease_until < ?4) ORDER BY rowid LIMIT ?5)"
                 " RETURNING id, request, key_fp, submitted_ms",
     [S_RENEW] = "UPDATE orders SET lease_until = ?3 WHERE worker_id = ?1 AND state = 0"
                 " AND claimed_by = ?2",
     [S_RELEASE] = "UPDATE orders SET claimed_by = NULL, lease_until = 0 WHERE id = ?1"
                   " AND claimed_by = ?2 AND state = 0",
+    [S_RELEASE_ALL] = "UPDATE orders SET claimed_by = NULL, lease_until = 0 WHERE"
+                      " worker_id = ?1 AND claimed_by = ?2 AND state = 0",
     [S_PUT_WORKER] = "INSERT OR REPLACE INTO workers(id, name, record, key_fp, owner, status,"
                      " worker_type, organization_id, app_type_ids) VALUES (?1, ?2, ?3, ?4, ?5,"
                      " ?6, ?7, ?8, ?9)",
@@ -303,7 +305,6 @@ static int op_claim(struct sq *q, struct store_op *op)
 	sqlite3_bind_int64(st, 3, op->until_ms);
 	sqlite3_bind_int64(st, 4, op->now_ms);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)op->max);
-	sqlite3_bind_int(st, 6, op->take_own);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_order *o;
 
@@ -333,11 +334,13 @@ static int op_claim(struct sq *q, struct store_op *op)
 
 static int op_simple(struct sq *q, struct store_op *op)
 {
-	sqlite3_stmt *st = sq_stmt(&q->writer, op->kind == OP_RENEW ? S_RENEW : S_RELEASE);
+	sqlite3_stmt *st = sq_stmt(&q->writer, op->kind == OP_RENEW     ? S_RENEW
+	                                       : op->kind == OP_RELEASE ? S_RELEASE
+	                                                                : S_RELEASE_ALL);
 
 	if (!st)
 		return -1;
-	sq_bind_s(st, 1, op->kind == OP_RENEW ? op->worker_id : op->id);
+	sq_bind_s(st, 1, op->kind == OP_RELEASE ? op->id : op->worker_id);
 	sq_bind_s(st, 2, q->node);
 	sqlite3_bind_int64(st, 3, op->until_ms);
 	return step_done(&q->writer, st);
@@ -459,6 +462,7 @@ static int sq_apply(void *b, struct store *s, struct store_op *op)
 		return op_claim(q, op);
 	case OP_RENEW:
 	case OP_RELEASE:
+	case OP_RELEASE_ALL:
 		return op_simple(q, op);
 	case OP_PUT_WORKER:
 		return op_put_worker(q, op);
