@@ -202,8 +202,10 @@ void api_order_result(struct rpc_call *c)
 	known = answer_remembered(c, id);
 	if (known == 1)
 		return;
-	/* submitted here and not final: wait first, read the store after */
-	while (known == 2 && store_now_ms() < deadline && !g->draining) {
+	/* submitted here and not final: wait first (a result stored here is
+	 * then in memory), read the store after (one stored by another gateway
+	 * wakes this one through the store's notification) */
+	if (known == 2 && !g->draining) {
 		struct gw_waiter w;
 
 		gw_waiter_add(g, &w, id);
@@ -211,7 +213,7 @@ void api_order_result(struct rpc_call *c)
 		if (known == 2)
 			gw_waiter_wait(g, &w, deadline);
 		gw_waiter_remove(g, &w);
-		if (known == 1 || (known = answer_remembered(c, id)) == 1)
+		if (known == 1 || answer_remembered(c, id) == 1)
 			return;
 	}
 	rc = store_get_order(g->store, id, &o);
@@ -241,5 +243,7 @@ void api_order_result(struct rpc_call *c)
 		rpc_error(c, RPC_PENDING, PENDING_MESSAGE, id);
 	else
 		reply_final(c, o.state, o.result);
+	if (rc == 0 && o.state != ORDER_QUEUED)
+		gw_result_forget(g, id);
 	store_order_fini(&o);
 }

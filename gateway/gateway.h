@@ -149,6 +149,8 @@ void gw_result_put(struct gw *g, const char *id, int state, const char *result);
 /* Remembers that id was stored here and is not final (so a long poll
  * need not read the store first); never replaces its result. */
 void gw_result_pending(struct gw *g, const char *id);
+/* Drops the pending marker of id (the order became final elsewhere). */
+void gw_result_forget(struct gw *g, const char *id);
 /* Takes the remembered result of id: 1 with *state and *result (caller
  * frees) set, 0 when not remembered. A pending marker gives 1 with
  * ORDER_QUEUED and *result NULL and stays. */

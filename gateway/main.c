@@ -73,8 +73,10 @@ static void on_notify(void *ctx, char kind, const char *payload)
 
 	if (kind == 'o')
 		gw_dispatch_poke(g, payload);
-	else if (kind == 'd')
+	else if (kind == 'd') {
+		gw_result_forget(g, payload);
 		gw_wake(g, payload);
+	}
 }
 
 static void set_node(struct gw *g)

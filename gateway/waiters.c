@@ -128,6 +128,21 @@ void gw_result_pending(struct gw *g, const char *id)
 	free(i);
 }
 
+/* Drops the pending marker of id, if any (see gateway.h). */
+void gw_result_forget(struct gw *g, const char *id)
+{
+	struct gw_result *r;
+
+	pthread_mutex_lock(&g->wait_mu);
+	r = g->results ? &g->results[slot_of(id)] : NULL;
+	if (r && r->id && r->state == ORDER_QUEUED && strcmp(r->id, id) == 0) {
+		free(r->id);
+		free(r->text);
+		r->id = r->text = NULL;
+	}
+	pthread_mutex_unlock(&g->wait_mu);
+}
+
 /* Takes a remembered result (see gateway.h). */
 int gw_result_take(struct gw *g, const char *id, int *state, char **result)
 {
