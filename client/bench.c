@@ -177,8 +177,10 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
 	}
 	if (optind < argc)
 		return bench_usage_error("unexpected argument '%s'", argv[optind]);
-	if ((o->connect == NULL || o->connect[0] == '\0') == (o->gateway == NULL))
-		return bench_usage_error("give either --connect URL or --gateway URL");
+	if ((o->connect == NULL || o->connect[0] == '\0') && o->gateway == NULL)
+		return bench_usage_error("missing --connect URL (or --gateway URL)");
+	if (o->connect != NULL && o->gateway != NULL)
+		return bench_usage_error("--connect and --gateway cannot be combined");
 	if ((o->gateway == NULL) != (o->worker_name == NULL) || (o->gateway && o->worker_id))
 		return bench_usage_error("--gateway needs --worker-name NAME (and no --worker-id)");
 	if (o->workload[0] == '\0' || strlen(o->workload) > 128)

@@ -102,8 +102,10 @@ static int worker_id_valid(const char *text)
 /* Checks the combination of options; returns 0 or TCC_EXIT_USAGE. */
 static int check_opts(const struct tcc_submit_opts *o)
 {
-	if ((o->connect == NULL || o->connect[0] == '\0') == (o->gateway == NULL))
-		return usage_error("%s", "give either --connect URL or --gateway URL");
+	if ((o->connect == NULL || o->connect[0] == '\0') && o->gateway == NULL)
+		return usage_error("%s", "missing --connect URL (or --gateway URL)");
+	if (o->connect != NULL && o->gateway != NULL)
+		return usage_error("%s", "--connect and --gateway cannot be combined");
 	if ((o->gateway == NULL) != (o->worker_name == NULL))
 		return usage_error("%s", "--gateway and --worker-name go together");
 	if (o->gateway != NULL && (o->signup_file != NULL || o->save_signup != NULL ||
