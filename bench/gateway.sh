@@ -103,7 +103,7 @@ if [ -x "$PEER/setup.sh" ]; then
 		{ cat "$TMP/setup.log" >&2; exit 1; }
 	start_pair graphene-worker-1
 	"$PY" "$SRC/bench/gateway_report.py" avalon "$BUILD/avalon-generic-client/run-generic-client" \
-		"$GURL" >"$OUT/gateway-avalon.json"
+		"$GURL" >"$OUT/gateway-avalon.json" || { tail -n 5 "$TMP/gateway.log" >&2; exit 1; }
 	stop_pair
 else
 	note "$PEER is absent: no Avalon generic client cell"

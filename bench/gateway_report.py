@@ -42,7 +42,24 @@ def cell(src, dst, *nums):
     json.dump(r, open(dst, "w"))
 
 
+def wait_active(url, name, seconds=60):
+    """Waits until the gateway publishes worker NAME as active (status 1)."""
+    import hashlib
+    import urllib.request
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "WorkerRetrieve", "params": {
+        "workerId": hashlib.sha256(name.encode()).hexdigest()}}).encode()
+    end = time.time() + seconds
+    while time.time() < end:
+        req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            if json.load(r).get("result", {}).get("status") == 1:
+                return
+        time.sleep(0.2)
+    sys.exit("worker %s not active at %s" % (name, url))
+
+
 def avalon(run, url):
+    wait_active(url, "graphene-worker-1")
     walls = []
     for _ in range(5):
         t = time.perf_counter()
