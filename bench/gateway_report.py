@@ -48,10 +48,11 @@ def wait_active(url, name, seconds=60):
     import urllib.request
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "WorkerRetrieve", "params": {
         "workerId": hashlib.sha256(name.encode()).hexdigest()}}).encode()
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     end = time.time() + seconds
     while time.time() < end:
         req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with opener.open(req, timeout=10) as r:
             if json.load(r).get("result", {}).get("status") == 1:
                 return
         time.sleep(0.2)
