@@ -61,9 +61,9 @@ uint64_t tcwi_spell_end(struct tcwi_spell *s);
  * tcw_log_flush). */
 void tcwi_workorder_log_flush(void);
 
-/* ---- work-order engine: jsonrpc.c, workorder.c, items.c, client.c ---- */
-
 #include <json-c/json.h>
+
+/* ---- request limits ------------------------------------------------------ */
 
 /* Upper bounds on request content; over-limit → "Invalid parameter: <field>".
  * String limits count characters of the JSON string value as sent. */
@@ -81,6 +81,8 @@ void tcwi_workorder_log_flush(void);
 #define TCWI_MAX_URI 2048          /* resultUri, notifyUri (unused) */
 #define TCWI_MAX_WORKER_KEY 8192   /* workerEncryptionKey (unused; hex of a PEM) */
 
+/* ---- JSON helpers (json.c), used by the work-order engine and the client ---- */
+
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code
  * points above U+10FFFF), else 0. NUL bytes are valid UTF-8. */
 int tcwi_utf8_valid(const uint8_t *s, size_t len);
@@ -91,6 +93,15 @@ int tcwi_utf8_valid(const uint8_t *s, size_t len);
  * mode still takes 'single-quoted' strings and NaN, as Python does NaN.
  * TCW_ERR_INVALID_REQUEST when the text is rejected. */
 int tcwi_json_parse(const char *text, size_t len, json_object **out);
+
+/* tcwi_json_parse for a JSON-RPC envelope: with simdjson, a large "params"
+ * string holding an object comes back parsed and its text in *params_text /
+ * *params_len (else NULL / 0), valid until tcwi_json_envelope_done. */
+int tcwi_json_parse_envelope(const char *text, size_t len, json_object **out,
+                             const char **params_text, size_t *params_len);
+/* Ends the life of a params text tcwi_json_parse_envelope returned (NULL:
+ * nothing to do). */
+void tcwi_json_envelope_done(const char *params_text);
 
 /* Texts of at least this many bytes are parsed by tcwi_json_parse_fast
  * first (when built with simdjson; 4.3 us instead of 6.9 us for a 16-byte
@@ -104,11 +115,17 @@ int tcwi_json_parse(const char *text, size_t len, json_object **out);
  * pre-checks needed. With nest_params, a root "params" member that is a
  * string of at least TCWI_JSON_FAST_MIN bytes holding a JSON object comes
  * back as that object, already parsed (the ProcessWorkOrder envelope),
- * and as the string otherwise. TCW_ERR_INVALID_REQUEST for anything it
- * does not accept (the caller then asks json-c), TCW_ERR_NOMEM. Only
- * present when TCW_HAVE_SIMDJSON is defined. */
+ * and as the string otherwise; when params_text is not NULL, the text of a
+ * params string parsed that way is returned in *params_text / *params_len
+ * (NULL / 0 otherwise), valid on this thread until tcwi_json_fast_release.
+ * TCW_ERR_INVALID_REQUEST for anything it does not accept (the caller then
+ * asks json-c), TCW_ERR_NOMEM. Only present when TCW_HAVE_SIMDJSON is
+ * defined. */
 int tcwi_json_parse_fast(const char *text, size_t len, int max_depth, int nest_params,
-                         json_object **out);
+                         json_object **out, const char **params_text, size_t *params_len);
+/* Ends the life of a params text tcwi_json_parse_fast returned on this
+ * thread (frees large buffers it kept for it). */
+void tcwi_json_fast_release(void);
 
 /* Serialises o compactly without escaping '/' into *out (caller frees) and
  * its length into *size (may be NULL). TCW_ERR_NOMEM on failure. */
@@ -122,6 +139,8 @@ int tcwi_json_add(json_object *obj, const char *key, json_object *val);
  * when absent or JSON null, -1 when not a string, longer than max
  * characters, or containing a NUL. */
 int tcwi_json_str(json_object *obj, const char *key, size_t max, const char **s, size_t *len);
+
+/* ---- work-order engine: jsonrpc.c, workorder.c, items.c, client.c ---- */
 
 /* 1 when text[0..len) is hex that tcw_hex_decode accepts, of at least one byte. */
 int tcwi_hex_valid(const char *text, size_t len);
@@ -187,11 +206,22 @@ void tcwi_item_clear(struct tcwi_item *it);
 /* Stable sort of v[0..n) by index (ties keep array order). */
 void tcwi_items_sort(struct tcwi_item **v, size_t n);
 
-/* Runs one WorkOrderSubmit params object for processor p. On success
- * *reply (caller frees) is the result reply carrying id (borrowed; NULL =
- * JSON null). On failure returns the error with e filled and *wo_id
- * pointing at the validated workOrderId (borrowed from params) when known. */
+/* What tcwi_workorder_run reports beside its reply. */
+struct tcwi_wo_outcome {
+	const char *wo_id; /* the validated workOrderId (borrowed from params), or NULL */
+	int accepted;      /* the replay hook recorded the id: keep the reply */
+	int has_request;   /* request is SHA-256 of the inner request text */
+	uint8_t request[TCW_SHA256_SIZE];
+};
+
+/* Runs one WorkOrderSubmit params object for processor p; text[0..len) is
+ * the inner request's text as sent (NULL when unknown), which identifies
+ * exact resubmissions (tcw_processor.stored_reply). On success *reply
+ * (caller frees) is the result reply carrying id (borrowed; NULL = JSON
+ * null), or a kept reply of the same request. On failure returns the
+ * error with e filled. *out tells what is known either way. */
 int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_object *params,
-                       char **reply, size_t *reply_size, struct tcw_error *e, const char **wo_id);
+                       const char *text, size_t len, char **reply, size_t *reply_size,
+                       struct tcw_error *e, struct tcwi_wo_outcome *out);
 
 #endif /* TCW_INTERNAL_H */

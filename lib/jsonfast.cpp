@@ -54,6 +54,8 @@ thread_local fast_state t_inner;
 struct conv {
 	int max_depth;
 	bool nest; /* parse a large root "params" string too (see internal.h) */
+	/* nest: where the parsed params string lies (in t_state's parser) */
+	std::string_view *params_text;
 };
 
 /* A json-c string of s; TCW_ERR_NOMEM when it cannot be allocated. */
@@ -77,7 +79,7 @@ int build(simdjson::dom::element e, int depth, const conv &c, json_object **out)
 int build_params(std::string_view s, const conv &c, json_object **out)
 {
 	simdjson::dom::element root;
-	const conv inner = {c.max_depth, false};
+	const conv inner = {c.max_depth, false, nullptr};
 	int ret = TCW_ERR_INVALID_REQUEST;
 
 	if (s.size() >= TCWI_JSON_FAST_MIN) {
@@ -85,8 +87,11 @@ int build_params(std::string_view s, const conv &c, json_object **out)
 
 		if (err == simdjson::MEMALLOC)
 			return TCW_ERR_NOMEM;
-		if (!err && root.type() == element_type::OBJECT)
+		if (!err && root.type() == element_type::OBJECT) {
 			ret = build(root, 1, inner, out);
+			if (ret == TCW_OK && c.params_text)
+				*c.params_text = s;
+		}
 		if (t_inner.parser.capacity() > keep_max)
 			t_inner.parser = simdjson::dom::parser();
 	}
@@ -208,13 +213,29 @@ int parse_padded(fast_state &st, const char *text, size_t len, const conv &c, js
 
 } // namespace
 
+/* Drops the thread's buffers when a large document left them big. */
+void release_large(fast_state &st)
+{
+	if (st.cap > keep_max) {
+		st.buf.reset();
+		st.cap = 0;
+		st.parser = simdjson::dom::parser();
+	}
+}
+
 /* Parses text with simdjson into a json-c tree (see internal.h). */
 extern "C" int tcwi_json_parse_fast(const char *text, size_t len, int max_depth, int nest_params,
-                                    json_object **out)
+                                    json_object **out, const char **params_text,
+                                    size_t *params_len)
 {
+	std::string_view params;
 	int ret;
 
 	*out = nullptr;
+	if (params_text) {
+		*params_text = nullptr;
+		*params_len = 0;
+	}
 	/* \u escapes (surrogate pairs in particular) are decoded differently by
 	 * the two parsers; leave any text that has one to json-c, the reference.
 	 * Large work orders carry base64 and hex only, so they keep the fast path. */
@@ -223,16 +244,28 @@ extern "C" int tcwi_json_parse_fast(const char *text, size_t len, int max_depth,
 	try {
 		fast_state &st = t_state;
 
-		ret = parse_padded(st, text, len, conv{max_depth, nest_params != 0}, out);
-		if (st.cap > keep_max) {
-			st.buf.reset();
-			st.cap = 0;
-			st.parser = simdjson::dom::parser();
+		ret = parse_padded(st, text, len,
+		                   conv{max_depth, nest_params != 0, params_text ? &params : nullptr},
+		                   out);
+		if (ret == TCW_OK && params_text && params.data()) {
+			/* the params text stays where it is until
+			 * tcwi_json_fast_release */
+			*params_text = params.data();
+			*params_len = params.size();
+		} else {
+			release_large(st);
 		}
 	} catch (...) {
+		release_large(t_state);
 		json_object_put(*out);
 		*out = nullptr;
 		ret = TCW_ERR_NOMEM;
 	}
 	return ret;
+}
+
+/* Releases what tcwi_json_parse_fast kept for a params text (see internal.h). */
+extern "C" void tcwi_json_fast_release(void)
+{
+	release_large(t_state);
 }

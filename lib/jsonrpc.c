@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* jsonrpc.c - strict JSON parsing, the JSON-RPC envelope, method dispatch, error replies. */
+/* jsonrpc.c - the JSON-RPC envelope, method dispatch, error replies. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-#include "tcw/utf8.h"
 #include "tcw/tcw.h"
 
 #define METHOD_SIGNUP "ProcessWorkerSignup"
@@ -23,154 +22,13 @@ struct frame {
 	json_object *id;   /* inner id, borrowed from inner, or zero */
 	json_object *zero; /* the id 0 of replies without a known id */
 	int id_known;
-	const char *wo_id; /* validated workOrderId, borrowed from inner */
+	/* the envelope's params string that simdjson parsed in place (kept
+	 * until tcwi_json_envelope_done), NULL when json-c parsed it */
+	const char *fast_text;
+	size_t fast_len;
+	struct tcwi_wo_outcome wo; /* wo.wo_id: validated workOrderId, borrowed */
 	struct tcw_error e;
 };
-
-/* Length of the run of ASCII bytes at the start of s[0..len). */
-static size_t ascii_prefix(const uint8_t *s, size_t len)
-{
-	size_t i = 0;
-
-	while (len - i >= 8) {
-		uint64_t w;
-
-		memcpy(&w, s + i, sizeof(w));
-		if (w & UINT64_C(0x8080808080808080))
-			break;
-		i += 8;
-	}
-	while (i < len && s[i] < 0x80)
-		i++;
-	return i;
-}
-
-/* 1 when s[0..len) is well-formed UTF-8 (see internal.h), else 0. */
-int tcwi_utf8_valid(const uint8_t *s, size_t len)
-{
-	size_t i = 0;
-
-	if (!s)
-		return len == 0;
-	while ((i += ascii_prefix(s + i, len - i)) < len) {
-		uint32_t cp;
-		size_t n = tcw_utf8_char(s + i, len - i, &cp);
-
-		if (n == 0)
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
-/* tcwi_json_parse; with nest_params a large envelope's "params" string may
- * come back already parsed (see tcwi_json_parse_fast). */
-static int json_parse(const char *text, size_t len, int nest_params, json_object **out)
-{
-	struct json_tokener *tok = NULL;
-	json_object *o = NULL;
-	int ret = TCW_ERR_INVALID_REQUEST;
-	size_t end;
-
-	if (!out)
-		return TCW_ERR_INVALID_PARAM;
-	*out = NULL;
-	if ((!text && len) || len > INT_MAX - 1)
-		return TCW_ERR_INVALID_REQUEST;
-#ifdef TCW_HAVE_SIMDJSON
-	/* large texts: simdjson, which also rejects invalid UTF-8 and any raw
-	 * NUL; json-c decides whatever it does not take */
-	if (len >= TCWI_JSON_FAST_MIN) {
-		ret = tcwi_json_parse_fast(text, len, TCWI_MAX_JSON_DEPTH, nest_params, out);
-		if (ret != TCW_ERR_INVALID_REQUEST)
-			return ret;
-	}
-#else
-	(void)nest_params;
-#endif
-	if ((len && memchr(text, '\0', len)) || !tcwi_utf8_valid((const uint8_t *)text, len))
-		return TCW_ERR_INVALID_REQUEST;
-	tok = json_tokener_new_ex(TCWI_MAX_JSON_DEPTH);
-	if (!tok)
-		return TCW_ERR_NOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, len ? text : "", (int)len);
-	end = json_tokener_get_parse_end(tok);
-	/* a bare number or literal at the end of the text needs a terminator */
-	if (!o && json_tokener_get_error(tok) == json_tokener_continue) {
-		o = json_tokener_parse_ex(tok, "", 1);
-		end = len;
-	}
-	if (json_tokener_get_error(tok) != json_tokener_success)
-		goto out;
-	/* strict mode already refuses trailing text; make it explicit */
-	for (size_t i = end; i < len; i++)
-		if (!strchr(" \t\r\n", text[i]))
-			goto out;
-	*out = o;
-	o = NULL;
-	ret = TCW_OK;
-out:
-	json_object_put(o);
-	json_tokener_free(tok);
-	return ret;
-}
-
-/* Parses one complete JSON text strictly (see internal.h); *out caller puts. */
-int tcwi_json_parse(const char *text, size_t len, json_object **out)
-{
-	return json_parse(text, len, 0, out);
-}
-
-/* Serialises o compactly into *out (caller frees), see internal.h. */
-int tcwi_json_dump(json_object *o, char **out, size_t *size)
-{
-	const char *s;
-	size_t len = 0;
-
-	*out = NULL;
-	s = json_object_to_json_string_length(
-	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (!s)
-		return TCW_ERR_NOMEM;
-	*out = malloc(len + 1);
-	if (!*out)
-		return TCW_ERR_NOMEM;
-	memcpy(*out, s, len + 1);
-	if (size)
-		*size = len;
-	return TCW_OK;
-}
-
-/* Adds val as member key of obj, taking ownership (see internal.h). */
-int tcwi_json_add(json_object *obj, const char *key, json_object *val)
-{
-	if (!val)
-		return TCW_ERR_NOMEM;
-	if (json_object_object_add(obj, key, val) < 0) {
-		json_object_put(val);
-		return TCW_ERR_NOMEM;
-	}
-	return TCW_OK;
-}
-
-/* Looks up string member key of obj (see internal.h for the results). */
-int tcwi_json_str(json_object *obj, const char *key, size_t max, const char **s, size_t *len)
-{
-	json_object *v = NULL;
-	size_t n;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !v)
-		return 1;
-	if (!json_object_is_type(v, json_type_string))
-		return -1;
-	n = (size_t)json_object_get_string_len(v);
-	*s = json_object_get_string(v);
-	if (n > max || strlen(*s) != n)
-		return -1;
-	*len = n;
-	return 0;
-}
 
 /* The error reply for e with id (borrowed; NULL = JSON null) into *out. */
 static int error_reply_obj(json_object *id, const struct tcw_error *e, const char *work_order_id,
@@ -243,22 +101,51 @@ static int str_is(json_object *v, const char *name)
 	       strcmp(json_object_get_string(v), name) == 0;
 }
 
-/* The inner WorkOrderSubmit request from the outer params into f->inner. */
-static int inner_request(struct frame *f, json_object *params)
+/* The inner WorkOrderSubmit request from the outer params into f->inner,
+ * its text as sent into *text / *len (NULL when params was sent as an
+ * object). */
+static int inner_request(struct frame *f, json_object *params, const char **text, size_t *len)
 {
 	int ret;
 
+	*text = NULL;
+	*len = 0;
 	if (json_object_is_type(params, json_type_string)) {
-		ret = tcwi_json_parse(json_object_get_string(params),
-		                      (size_t)json_object_get_string_len(params), &f->inner);
+		*text = json_object_get_string(params);
+		*len = (size_t)json_object_get_string_len(params);
+		ret = tcwi_json_parse(*text, *len, &f->inner);
 		if (ret < 0)
 			return tcw_error_set(&f->e, ret, NULL);
 	} else if (json_object_is_type(params, json_type_object)) {
-		/* leniency: an already-decoded inner request */
+		/* a params string simdjson parsed in place, or (leniency) an
+		 * already-decoded inner request */
 		f->inner = json_object_get(params);
+		*text = f->fast_text;
+		*len = f->fast_len;
 	}
 	if (!json_object_is_type(f->inner, json_type_object))
 		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
+	return TCW_OK;
+}
+
+/* Keeps the reply (result or error) of an order whose id the replay hook
+ * recorded, for an exact resubmission; ret is the order's outcome. The
+ * error reply is built here then. TCW_OK once *reply is set. */
+static int keep_reply(const struct tcw_processor *p, struct frame *f, int ret, char **reply,
+                      size_t *reply_size)
+{
+	size_t size = 0;
+
+	if (ret != TCW_OK) {
+		ret = error_reply_obj(f->id, &f->e, f->wo.wo_id, reply, &size);
+		if (ret != TCW_OK)
+			return tcw_error_set(&f->e, ret, NULL);
+		if (reply_size)
+			*reply_size = size;
+	} else {
+		size = reply_size ? *reply_size : strlen(*reply);
+	}
+	p->store_reply(p->store_ctx, f->wo.wo_id, strlen(f->wo.wo_id), f->wo.request, *reply, size);
 	return TCW_OK;
 }
 
@@ -267,7 +154,9 @@ static int work_order(const struct tcw_processor *p, struct frame *f, json_objec
                       char **reply, size_t *reply_size)
 {
 	json_object *v = NULL;
-	int ret = inner_request(f, params);
+	const char *text = NULL;
+	size_t text_len = 0;
+	int ret = inner_request(f, params, &text, &text_len);
 
 	if (ret < 0)
 		return ret;
@@ -279,7 +168,10 @@ static int work_order(const struct tcw_processor *p, struct frame *f, json_objec
 	if (!json_object_object_get_ex(f->inner, "params", &v) ||
 	    !json_object_is_type(v, json_type_object))
 		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
-	return tcwi_workorder_run(p, f->id, v, reply, reply_size, &f->e, &f->wo_id);
+	ret = tcwi_workorder_run(p, f->id, v, text, text_len, reply, reply_size, &f->e, &f->wo);
+	if (f->wo.accepted && f->wo.has_request && p->store_reply)
+		return keep_reply(p, f, ret, reply, reply_size);
+	return ret;
 }
 
 /* Parses the outer envelope and dispatches it; fills f->e on failure. */
@@ -294,7 +186,7 @@ static int dispatch(const struct tcw_processor *p, struct frame *f, const char *
 		return tcw_error_set(&f->e, TCW_ERR_INVALID_REQUEST, NULL);
 	/* a work order's inner request may come back parsed already: the
 	 * "params is an object" case of inner_request() */
-	ret = json_parse(frame, size, 1, &f->outer);
+	ret = tcwi_json_parse_envelope(frame, size, &f->outer, &f->fast_text, &f->fast_len);
 	if (ret < 0)
 		return tcw_error_set(&f->e, ret, NULL);
 	if (!json_object_is_type(f->outer, json_type_object) ||
@@ -337,9 +229,11 @@ int tcw_process_frame(const struct tcw_processor *p, const char *frame, size_t s
 		return TCW_ERR_NOMEM;
 	ret = dispatch(p, &f, frame, size, reply, reply_size);
 	if (ret != TCW_OK)
-		ret = error_reply_obj(f.id_known ? f.id : f.zero, &f.e, f.wo_id, reply, reply_size);
+		ret = error_reply_obj(f.id_known ? f.id : f.zero, &f.e, f.wo.wo_id, reply,
+		                      reply_size);
 	json_object_put(f.zero);
 	json_object_put(f.inner);
 	json_object_put(f.outer);
+	tcwi_json_envelope_done(f.fast_text);
 	return ret;
 }

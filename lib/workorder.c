@@ -386,17 +386,51 @@ static int verify_request(struct wo *w, struct tcw_error *e)
 	return ret == TCW_OK ? TCW_OK : tcw_error_set(e, ret, NULL);
 }
 
-/* Asks the processor's replay hook whether this workOrderId was seen before. */
-static int check_replay(struct wo *w, struct tcw_error *e)
+/* Asks the processor's replay hook whether this workOrderId was seen
+ * before; out->accepted once it recorded the id. */
+static int check_replay(struct wo *w, struct tcwi_wo_outcome *out, struct tcw_error *e)
 {
 	int ret;
 
 	if (!w->p->seen)
 		return TCW_OK;
 	ret = w->p->seen(w->p->seen_ctx, w->wo_id, strlen(w->wo_id));
+	if (ret == TCW_OK)
+		out->accepted = 1;
 	if (ret == TCW_OK || ret == TCW_ERR_DUPLICATE || ret == TCW_ERR_NOMEM)
 		return ret == TCW_OK ? TCW_OK : tcw_error_set(e, ret, NULL);
 	return tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
+}
+
+/* Identifies the request by the SHA-256 of its text when the processor
+ * keeps replies (tcw_processor.stored_reply). */
+static int identify(const struct tcw_processor *p, const char *text, size_t len,
+                    struct tcwi_wo_outcome *out)
+{
+	if (!p->seen || !p->stored_reply || !p->store_reply || !text)
+		return TCW_OK;
+	if (tcw_sha256(text, len, out->request) != TCW_OK)
+		return TCW_ERR_INTERNAL;
+	out->has_request = 1;
+	return TCW_OK;
+}
+
+/* 1 when a reply was kept for this very request: *reply set. */
+static int kept_reply(const struct tcw_processor *p, const struct tcwi_wo_outcome *out,
+                      char **reply, size_t *reply_size)
+{
+	char *r = NULL;
+	size_t n = 0;
+
+	if (!out->has_request ||
+	    p->stored_reply(p->store_ctx, out->wo_id, strlen(out->wo_id), out->request, &r, &n) !=
+	        TCW_OK ||
+	    !r)
+		return 0;
+	*reply = r;
+	if (reply_size)
+		*reply_size = n;
+	return 1;
 }
 
 /* Decrypts every inData item and unwraps the data keys of outData templates. */
@@ -663,21 +697,28 @@ static void wo_free(struct wo *w)
 
 /* Runs one WorkOrderSubmit params object (see internal.h). */
 int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_object *params,
-                       char **reply, size_t *reply_size, struct tcw_error *e, const char **wo_id)
+                       const char *text, size_t len, char **reply, size_t *reply_size,
+                       struct tcw_error *e, struct tcwi_wo_outcome *out)
 {
 	struct wo *w = calloc(1, sizeof(*w));
 	int ret;
 
-	*wo_id = NULL;
+	memset(out, 0, sizeof(*out));
 	if (!w)
 		return tcw_error_set(e, TCW_ERR_NOMEM, NULL);
 	w->p = p;
 	w->params = params;
 	w->s.keys = p->keys;
 	ret = parse_ids(w, e);
-	*wo_id = w->wo_id;
+	out->wo_id = w->wo_id;
 	if (ret == TCW_OK && !p->keys)
 		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
+	if (ret == TCW_OK && identify(p, text, len, out) != TCW_OK)
+		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
+	/* an exact resubmission of an order already answered: the same reply,
+	 * nothing decrypted or run again */
+	if (ret == TCW_OK && kept_reply(p, out, reply, reply_size))
+		goto out;
 	if (ret == TCW_OK)
 		ret = parse_crypto(w, e);
 	if (ret == TCW_OK)
@@ -695,13 +736,19 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 	 * before answers TCW_ERR_DUPLICATE.
 	 */
 	if (ret == TCW_OK)
-		ret = check_replay(w, e);
+		ret = check_replay(w, out, e);
+	/* a copy that was still running at the first look may be done now */
+	if (ret == TCW_ERR_DUPLICATE && kept_reply(p, out, reply, reply_size)) {
+		ret = TCW_OK;
+		goto out;
+	}
 	if (ret == TCW_OK)
 		ret = open_items(w, e);
 	if (ret == TCW_OK)
 		ret = run_workload(w, e);
 	if (ret == TCW_OK)
 		ret = build_result(w, id, reply, reply_size, e);
+out:
 	wo_free(w);
 	return ret;
 }

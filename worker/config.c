@@ -13,8 +13,9 @@
 
 #include "config.h"
 #include "log.h"
-#include "replay.h"
 #include "pyhost.h"
+#include "replay.h"
+#include "respstore.h"
 
 #ifndef TCW_DATADIR
 #define TCW_DATADIR "/usr/local/share/tcworker"
@@ -37,6 +38,7 @@ enum opt_id {
 	OPT_THREADS,
 	OPT_QUEUE,
 	OPT_LOG_FORMAT,
+	OPT_RESPONSE_STORE,
 	OPT_COUNT,
 	/* flag-only options */
 	OPT_CONFIG = OPT_COUNT,
@@ -56,6 +58,7 @@ static const char *const g_keys[OPT_COUNT] = {
     [OPT_REPLAY_FILE] = "replay-file", [OPT_WORKLOAD_TIMEOUT] = "workload-timeout-ms",
     [OPT_THREADS] = "threads", [OPT_QUEUE] = "queue",
     [OPT_LOG_FORMAT] = "log-format",
+    [OPT_RESPONSE_STORE] = "response-store-bytes",
 };
 
 /* Size of the reason buffers used while validating a value. */
@@ -112,6 +115,9 @@ static void print_usage(FILE *out)
 	        "  --replay-ttl SECONDS     how long an id is remembered (default %u)\n"
 	        "  --replay-file PATH       keep the replay cache in PATH across restarts\n"
 	        "                           (default: PATH.replay for --keys-file PATH)\n"
+	        "  --response-store-bytes N keep the replies of accepted work orders, up to N\n"
+	        "                           bytes, for exact resubmissions (default %u,\n"
+	        "                           0 = off: they get \"Duplicate work order\")\n"
 	        "  --workload-timeout-ms MS time budget of one workload run (default %u,\n"
 	        "                           0 = none); plugins that poll it stop early\n"
 	        "  --threads N              processing threads, 1..%u (default: the number of\n"
@@ -125,8 +131,9 @@ static void print_usage(FILE *out)
 	        "  --version                show the version and exit\n",
 	        CONFIG_DEFAULT_BIND, CONFIG_DEFAULT_WORKLOAD, CONFIG_DEFAULT_RSA_BITS,
 	        CONFIG_MAX_MESSAGE_LIMIT, TCW_DEFAULT_MAX_MESSAGE, CONFIG_DEFAULT_ATTESTATION_DIR,
-	        REPLAY_DEFAULT_ENTRIES, REPLAY_DEFAULT_TTL, CONFIG_DEFAULT_WORKLOAD_TIMEOUT_MS,
-	        CONFIG_MAX_THREADS, online_cpus(), CONFIG_MAX_QUEUE, CONFIG_DEFAULT_QUEUE);
+	        REPLAY_DEFAULT_ENTRIES, REPLAY_DEFAULT_TTL, RESPSTORE_DEFAULT_BYTES,
+	        CONFIG_DEFAULT_WORKLOAD_TIMEOUT_MS, CONFIG_MAX_THREADS, online_cpus(),
+	        CONFIG_MAX_QUEUE, CONFIG_DEFAULT_QUEUE);
 }
 
 /* Replaces *slot with a copy of value. */
@@ -208,9 +215,10 @@ static int apply_hardening(struct worker_config *cfg, int id, const char *value,
 
 	if (id == OPT_REPLAY_FILE)
 		return set_string(&cfg->replay_file, value);
-	hi = id == OPT_REPLAY_CACHE ? REPLAY_MAX_ENTRIES
-	     : id == OPT_REPLAY_TTL ? REPLAY_MAX_TTL
-	                            : CONFIG_MAX_WORKLOAD_TIMEOUT_MS;
+	hi = id == OPT_REPLAY_CACHE     ? REPLAY_MAX_ENTRIES
+	     : id == OPT_REPLAY_TTL     ? REPLAY_MAX_TTL
+	     : id == OPT_RESPONSE_STORE ? RESPSTORE_MAX_BYTES
+	                                : CONFIG_MAX_WORKLOAD_TIMEOUT_MS;
 	lo = id == OPT_REPLAY_TTL ? 1 : 0;
 	if (parse_decimal(value, &n) != 0 || n < lo || n > hi) {
 		snprintf(why, whysize, "invalid value '%s' (expected an integer from %llu to %llu)",
@@ -221,6 +229,8 @@ static int apply_hardening(struct worker_config *cfg, int id, const char *value,
 		cfg->replay_entries = (size_t)n;
 	else if (id == OPT_REPLAY_TTL)
 		cfg->replay_ttl = (unsigned long)n;
+	else if (id == OPT_RESPONSE_STORE)
+		cfg->response_store_bytes = (uint64_t)n;
 	else
 		cfg->workload_timeout_ms = (unsigned)n;
 	return 0;
@@ -304,6 +314,7 @@ static int option_apply(struct worker_config *cfg, int id, const char *value, ch
 	case OPT_REPLAY_TTL:
 	case OPT_REPLAY_FILE:
 	case OPT_WORKLOAD_TIMEOUT:
+	case OPT_RESPONSE_STORE:
 		return apply_hardening(cfg, id, value, shown, why, whysize);
 	case OPT_THREADS:
 	case OPT_QUEUE:
@@ -479,6 +490,7 @@ static int parse_args(int argc, char **argv, const char **given, struct worker_c
 	    {"replay-cache", required_argument, NULL, OPT_REPLAY_CACHE},
 	    {"replay-ttl", required_argument, NULL, OPT_REPLAY_TTL},
 	    {"replay-file", required_argument, NULL, OPT_REPLAY_FILE},
+	    {"response-store-bytes", required_argument, NULL, OPT_RESPONSE_STORE},
 	    {"workload-timeout-ms", required_argument, NULL, OPT_WORKLOAD_TIMEOUT},
 	    {"threads", required_argument, NULL, OPT_THREADS},
 	    {"queue", required_argument, NULL, OPT_QUEUE},
@@ -550,6 +562,7 @@ int config_load(int argc, char **argv, struct worker_config *cfg, int *done)
 	cfg->max_message = TCW_DEFAULT_MAX_MESSAGE;
 	cfg->replay_entries = REPLAY_DEFAULT_ENTRIES;
 	cfg->replay_ttl = REPLAY_DEFAULT_TTL;
+	cfg->response_store_bytes = RESPSTORE_DEFAULT_BYTES;
 	cfg->workload_timeout_ms = CONFIG_DEFAULT_WORKLOAD_TIMEOUT_MS;
 	cfg->threads = online_cpus();
 	cfg->queue = CONFIG_DEFAULT_QUEUE;

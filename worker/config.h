@@ -4,6 +4,7 @@
 #define TCW_WORKER_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Default endpoint, as in the reference worker. */
 #define CONFIG_DEFAULT_BIND "tcp://*:7777"
@@ -37,6 +38,7 @@ struct worker_config {
 	size_t replay_entries;        /* --replay-cache: ids remembered, 0 = off */
 	unsigned long replay_ttl;     /* --replay-ttl: seconds an id is remembered */
 	char *replay_file;            /* --replay-file PATH or NULL */
+	uint64_t response_store_bytes; /* --response-store-bytes, 0 = no store */
 	unsigned workload_timeout_ms; /* --workload-timeout-ms, 0 = no budget */
 	char *attestation_dir;       /* Gramine /dev/attestation root */
 	int attestation_bind_enc;    /* also bind the encryption key (layout 2) */

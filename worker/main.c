@@ -49,7 +49,7 @@ static int install_signals(void)
 static int seen_hook(void *ctx, const char *work_order_id, size_t len)
 {
 	log_set_work_order(work_order_id, len);
-	return ctx != NULL ? replay_cache_seen(ctx, work_order_id, len) : TCW_OK;
+	return ctx != NULL ? replay_service_seen(ctx, work_order_id, len) : TCW_OK;
 }
 
 /* Generates or loads the worker keys (keystore.c), collects the SGX
@@ -140,8 +140,8 @@ static int run(const struct worker_config *cfg)
 	proc.runner.ctx = reg;
 	proc.signup_json = signup;
 	proc.max_message_size = cfg->max_message;
-	proc.seen = seen_hook;
-	proc.seen_ctx = replay_service_cache(replay);
+	replay_service_hooks(replay, &proc);
+	proc.seen = seen_hook; /* names the order in log lines, then records it */
 	proc.workload_timeout_ms = cfg->workload_timeout_ms;
 	so.bind = cfg->bind;
 	so.max_message = cfg->max_message;

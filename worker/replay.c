@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* replay.c - the replay cache (protocol.md §12.3): id hashes in a ring, a hash index, the file. */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "atomicfile.h"
 #include "replay.h"
 #include "tcw/tcw.h"
 
@@ -52,32 +49,6 @@ static uint64_t real_clock(void)
 	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
 		return 0;
 	return (uint64_t)ts.tv_sec;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* Creates an empty cache; see replay.h. */
@@ -191,11 +162,15 @@ static void append(struct replay_cache *c, const uint8_t key[KEY_SIZE], uint64_t
 	c->changes++;
 }
 
-/* The cache key of an id: SHA-256 of its normalised text. */
-static int id_key(const char *id, size_t len, uint8_t key[KEY_SIZE])
+/* The cache key of an id: SHA-256 of its normalised text; see replay.h. */
+int replay_id_key(const char *id, size_t len, uint8_t key[KEY_SIZE])
 {
 	char norm[NORMALISE_MAX];
 
+	if (!id && len)
+		return TCW_ERR_INTERNAL;
+	if (!id)
+		id = "";
 	if (len > sizeof(norm))
 		return tcw_sha256(id, len, key);
 	if (len >= 2 && id[0] == '0' && (id[1] == 'x' || id[1] == 'X')) {
@@ -207,17 +182,16 @@ static int id_key(const char *id, size_t len, uint8_t key[KEY_SIZE])
 	return tcw_sha256(norm, len, key);
 }
 
-/* tcw_processor.seen: records id, TCW_ERR_DUPLICATE when already there. */
-int replay_cache_seen(void *ctx, const char *id, size_t len)
+/* Records id unless it is there; see replay.h. */
+int replay_cache_record(struct replay_cache *c, const char *id, size_t len, uint8_t key[KEY_SIZE],
+                        uint64_t *time)
 {
-	struct replay_cache *c = ctx;
-	uint8_t key[KEY_SIZE];
 	uint64_t now;
 	int ret;
 
-	if (!c || (!id && len))
+	if (!c)
 		return TCW_ERR_INTERNAL;
-	ret = id_key(id ? id : "", len, key);
+	ret = replay_id_key(id, len, key);
 	if (ret != TCW_OK)
 		return ret;
 	pthread_mutex_lock(&c->lock);
@@ -227,10 +201,59 @@ int replay_cache_seen(void *ctx, const char *id, size_t len)
 		ret = TCW_ERR_DUPLICATE;
 	} else {
 		/* a clock that stepped back must not break the time order */
-		append(c, key, now > c->newest ? now : c->newest);
+		*time = now > c->newest ? now : c->newest;
+		append(c, key, *time);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;
+}
+
+/* tcw_processor.seen: records id, TCW_ERR_DUPLICATE when already there. */
+int replay_cache_seen(void *ctx, const char *id, size_t len)
+{
+	uint8_t key[KEY_SIZE];
+	uint64_t time;
+
+	return replay_cache_record(ctx, id, len, key, &time);
+}
+
+/* Adds a recorded key; see replay.h. */
+int replay_cache_add(struct replay_cache *c, const uint8_t key[KEY_SIZE], uint64_t t)
+{
+	uint64_t now;
+	int added = 0;
+
+	pthread_mutex_lock(&c->lock);
+	now = c->clock();
+	expire(c, now);
+	if (!(now >= t && now - t >= c->ttl) && !find(c, key)) {
+		append(c, key, t > c->newest ? t : c->newest);
+		added = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return added;
+}
+
+/* The change count (insertions so far). */
+uint64_t replay_cache_changes(struct replay_cache *c)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->changes;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/* The cache clock's current second. */
+uint64_t replay_cache_now(struct replay_cache *c)
+{
+	uint64_t now;
+
+	pthread_mutex_lock(&c->lock);
+	now = c->clock();
+	pthread_mutex_unlock(&c->lock);
+	return now;
 }
 
 /* Number of unexpired entries. */
@@ -260,8 +283,9 @@ uint64_t replay_cache_evictions(struct replay_cache *c)
 
 /* The file image of the unexpired entries (caller frees), its size in
  * *size, the change count it reflects in *changes. */
-static uint8_t *snapshot(struct replay_cache *c, size_t *size, uint64_t *changes)
+static uint8_t *snapshot(void *obj, size_t *size, uint64_t *changes)
 {
+	struct replay_cache *c = obj;
 	uint8_t *buf, *p;
 	size_t n;
 
@@ -272,15 +296,15 @@ static uint8_t *snapshot(struct replay_cache *c, size_t *size, uint64_t *changes
 	buf = malloc(*size);
 	if (buf) {
 		memcpy(buf, g_magic, sizeof(g_magic));
-		put32(buf + 8, REPLAY_FILE_VERSION);
-		put32(buf + 12, RECORD_SIZE);
-		put64(buf + 16, n);
+		afile_put32(buf + 8, REPLAY_FILE_VERSION);
+		afile_put32(buf + 12, RECORD_SIZE);
+		afile_put64(buf + 16, n);
 		p = buf + HEADER_SIZE;
 		for (size_t i = 0; i < n; i++, p += RECORD_SIZE) {
 			const struct entry *e = &c->ring[(c->head + i) % c->cap];
 
 			memcpy(p, e->key, KEY_SIZE);
-			put64(p + KEY_SIZE, e->time);
+			afile_put64(p + KEY_SIZE, e->time);
 		}
 		*changes = c->changes;
 	}
@@ -292,113 +316,13 @@ static uint8_t *snapshot(struct replay_cache *c, size_t *size, uint64_t *changes
 	return buf;
 }
 
-/* Writes all of buf to fd; 0 or -1 with errno set. */
-static int write_all(int fd, const uint8_t *buf, size_t size)
-{
-	while (size) {
-		ssize_t n = write(fd, buf, size);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		size -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsyncs the directory that holds path (best effort durability of a rename). */
-static int sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	int fd, rc = -1;
-
-	if (!dir)
-		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
-
-/* Writes buf to path through a temporary file and a rename. */
-static int write_atomic(const char *path, const uint8_t *buf, size_t size, char *err,
-                        size_t errsize)
-{
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 8);
-	const char *step = "create a temporary file";
-	int fd = -1, rc = TCW_ERR_INTERNAL;
-
-	if (!tmp)
-		return TCW_ERR_NOMEM;
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".XXXXXX", 8);
-	fd = mkstemp(tmp); /* mode 0600 */
-	if (fd < 0)
-		goto out;
-	step = "write";
-	if (write_all(fd, buf, size) != 0)
-		goto out;
-	step = "fsync";
-	if (fsync(fd) != 0)
-		goto out;
-	step = "close";
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	step = "rename";
-	if (rename(tmp, path) != 0)
-		goto out;
-	step = "fsync the directory of";
-	if (sync_dir(path) != 0)
-		goto out;
-	rc = TCW_OK;
-out:
-	if (rc != TCW_OK)
-		snprintf(err, errsize, "%s: cannot %s: %s", path, step, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (rc != TCW_OK && strcmp(step, "fsync the directory of") != 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 /* Saves to path when the cache changed since the change count since;
  * see replay.h. */
 int replay_cache_save_changed(struct replay_cache *c, const char *path, uint64_t since,
                               uint64_t *changes, char *err, size_t errsize)
 {
-	uint64_t now_changes = 0;
-	size_t size = 0;
-	uint8_t *buf;
-	int rc;
-
-	pthread_mutex_lock(&c->lock);
-	now_changes = c->changes;
-	pthread_mutex_unlock(&c->lock);
-	if (now_changes == since) {
-		*changes = since;
-		return TCW_OK;
-	}
-	buf = snapshot(c, &size, &now_changes);
-	if (!buf) {
-		snprintf(err, errsize, "%s: out of memory", path);
-		return TCW_ERR_NOMEM;
-	}
-	rc = write_atomic(path, buf, size, err, errsize);
-	free(buf);
-	if (rc == TCW_OK)
-		*changes = now_changes;
-	return rc;
+	return afile_save_changed(path, snapshot, c, replay_cache_changes(c), since, changes, err,
+	                          errsize);
 }
 
 /* Writes the cache to path atomically; see replay.h. */
@@ -408,54 +332,6 @@ int replay_cache_save(struct replay_cache *c, const char *path, char *err, size_
 
 	/* UINT64_MAX is never a change count: always write */
 	return replay_cache_save_changed(c, path, UINT64_MAX, &changes, err, errsize);
-}
-
-/* Reads the whole file at path (at most max bytes) into *buf; 1 when it
- * does not exist, 0 when read, negative on failure (reason in err). */
-static int read_all(const char *path, size_t max, uint8_t **buf, size_t *size, char *err,
-                    size_t errsize)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	*buf = NULL;
-	if (fd < 0 && errno == ENOENT)
-		return 1;
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size > max) {
-		snprintf(err, errsize, "%s: not a replay file (size or type)", path);
-		goto fail;
-	}
-	*size = (size_t)st.st_size;
-	*buf = malloc(*size ? *size : 1);
-	if (!*buf) {
-		close(fd);
-		return TCW_ERR_NOMEM;
-	}
-	while (got < *size) {
-		ssize_t n = read(fd, *buf + got, *size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errsize, "%s: cannot read: %s", path,
-			         n < 0 ? strerror(errno) : "file shrank");
-			goto fail;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(*buf);
-	*buf = NULL;
-	return TCW_ERR_INVALID_PARAM;
 }
 
 /* Checks the header, size and checksum of a file image; number of records in *n. */
@@ -469,12 +345,12 @@ static int check_image(const uint8_t *buf, size_t size, size_t *n, const char *p
 		snprintf(err, errsize, "%s: not a tcworker replay file", path);
 		return TCW_ERR_INVALID_PARAM;
 	}
-	if (get32(buf + 8) != REPLAY_FILE_VERSION || get32(buf + 12) != RECORD_SIZE) {
+	if (afile_get32(buf + 8) != REPLAY_FILE_VERSION || afile_get32(buf + 12) != RECORD_SIZE) {
 		snprintf(err, errsize, "%s: unsupported replay file version %u", path,
-		         (unsigned)get32(buf + 8));
+		         (unsigned)afile_get32(buf + 8));
 		return TCW_ERR_INVALID_PARAM;
 	}
-	count = get64(buf + 16);
+	count = afile_get64(buf + 16);
 	if (count > REPLAY_MAX_ENTRIES || size != HEADER_SIZE + count * RECORD_SIZE + KEY_SIZE) {
 		snprintf(err, errsize, "%s: truncated or oversized replay file", path);
 		return TCW_ERR_INVALID_PARAM;
@@ -490,7 +366,8 @@ static int check_image(const uint8_t *buf, size_t size, size_t *n, const char *p
 
 static int by_time(const void *a, const void *b)
 {
-	uint64_t x = get64((const uint8_t *)a + KEY_SIZE), y = get64((const uint8_t *)b + KEY_SIZE);
+	uint64_t x = afile_get64((const uint8_t *)a + KEY_SIZE),
+	         y = afile_get64((const uint8_t *)b + KEY_SIZE);
 
 	return x < y ? -1 : x > y;
 }
@@ -506,8 +383,8 @@ int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, 
 
 	if (loaded)
 		*loaded = 0;
-	rc = read_all(path, HEADER_SIZE + (size_t)REPLAY_MAX_ENTRIES * RECORD_SIZE + KEY_SIZE, &buf,
-	              &size, err, errsize);
+	rc = afile_read_all(path, HEADER_SIZE + (size_t)REPLAY_MAX_ENTRIES * RECORD_SIZE + KEY_SIZE,
+	                    "replay file", &buf, &size, err, errsize);
 	if (rc != 0)
 		return rc == 1 ? TCW_OK : rc;
 	rc = check_image(buf, size, &n, path, err, errsize);
@@ -521,7 +398,7 @@ int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, 
 	/* the newest cap records are the ones that can be kept */
 	for (size_t i = n > c->cap ? n - c->cap : 0; i < n; i++) {
 		const uint8_t *r = rec + i * RECORD_SIZE;
-		uint64_t t = get64(r + KEY_SIZE);
+		uint64_t t = afile_get64(r + KEY_SIZE);
 
 		if ((now >= t && now - t >= c->ttl) || find(c, r))
 			continue;

@@ -19,6 +19,8 @@ struct worker_config;
 #define REPLAY_FILE_SUFFIX ".replay"
 /* File format version written by replay_cache_save. */
 #define REPLAY_FILE_VERSION 1u
+/* Size of an id key (a SHA-256). */
+#define REPLAY_KEY_SIZE 32u
 
 /*
  * A set of recently seen work order ids. Ids are normalised (hex letters
@@ -43,6 +45,20 @@ void replay_cache_set_clock(struct replay_cache *c, replay_clock_fn clock);
 /* tcw_processor.seen with ctx = the cache: records id[0..len) and returns
  * TCW_OK, or TCW_ERR_DUPLICATE when it is already recorded and unexpired. */
 int replay_cache_seen(void *ctx, const char *id, size_t len);
+/* replay_cache_seen that also hands out the id's key and, when it records
+ * it (TCW_OK), the time it was recorded with. */
+int replay_cache_record(struct replay_cache *c, const char *id, size_t len,
+                        uint8_t key[REPLAY_KEY_SIZE], uint64_t *time);
+/* Adds key, first seen at time t, unless it is there or expired (a record
+ * read back from a journal); 1 when added, 0 when not. */
+int replay_cache_add(struct replay_cache *c, const uint8_t key[REPLAY_KEY_SIZE], uint64_t t);
+/* The cache clock's current second. */
+uint64_t replay_cache_now(struct replay_cache *c);
+/* The change count: what replay_cache_save_changed compares. */
+uint64_t replay_cache_changes(struct replay_cache *c);
+/* The key under which an id is kept: SHA-256 of the id with hex letters
+ * lowercased and an "0x" prefix dropped. TCW_OK or a negative tcw_err. */
+int replay_id_key(const char *id, size_t len, uint8_t key[REPLAY_KEY_SIZE]);
 /* Number of unexpired entries. */
 size_t replay_cache_count(struct replay_cache *c);
 /* Number of entries dropped before their time because the cache was full. */
@@ -64,17 +80,30 @@ int replay_cache_save_changed(struct replay_cache *c, const char *path, uint64_t
 int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, char *err,
                       size_t errsize);
 
-/* The worker's replay protection: the cache, its file and the thread that
- * saves it. */
+/* The worker's replay protection: the cache, the response store
+ * (respstore.h), their files, the journal (journal.h) and the thread that
+ * saves them. */
 struct replay_service;
+struct tcw_processor;
 
 /* Sets up replay protection from cfg (replay_entries 0 = off: *out is NULL
- * and 0 is returned): creates the cache, loads the replay file when one is
- * configured and starts the periodic save. Logs what it does; returns 0,
- * or a negative tcw_err after logging why (the worker must not start). */
+ * and 0 is returned): creates the cache and the response store, loads
+ * their files and journal when a replay file is configured (folding the
+ * journal into the files) and starts the periodic save. Logs what it does;
+ * returns 0, or a negative tcw_err after logging why (the worker must not
+ * start). */
 int replay_service_start(const struct worker_config *cfg, struct replay_service **out);
-/* The cache of a running service (borrowed), NULL for NULL. */
-struct replay_cache *replay_service_cache(struct replay_service *s);
+/* Sets p's seen, stored_reply and store_reply hooks to s (NULL: none). */
+void replay_service_hooks(struct replay_service *s, struct tcw_processor *p);
+/* tcw_processor.seen for ctx = a service: records the id in the cache and
+ * then in the journal. */
+int replay_service_seen(void *ctx, const char *id, size_t len);
+/* tcw_processor.stored_reply for ctx = a service. */
+int replay_service_stored(void *ctx, const char *id, size_t len, const uint8_t request[32],
+                          char **reply, size_t *size);
+/* tcw_processor.store_reply for ctx = a service: store, then journal. */
+void replay_service_store(void *ctx, const char *id, size_t len, const uint8_t request[32],
+                          const char *reply, size_t size);
 /* Stops the periodic save, saves a last time, frees s and sets *s to NULL
  * (NULL-safe). Returns 0, or TCW_ERR_INTERNAL when the last save failed
  * (logged). */

@@ -267,6 +267,26 @@ struct tcw_processor {
 	 * the moment the workload starts (0 = none); host->deadline_passed
 	 * turns non-zero once it is spent. */
 	uint32_t workload_timeout_ms;
+	/* Replies kept for exact resubmissions (protocol.md §12.3), NULL =
+	 * none; used only together with seen and only for inner requests sent
+	 * as a JSON string (the usual form). request_sha256 is SHA-256 of
+	 * that string's text as sent: byte-identical requests, and only they,
+	 * have the same one. Both may be called from several threads at once.
+	 * stored_reply: asked once the workOrderId is known, before anything
+	 * is decrypted, and again when seen answered TCW_ERR_DUPLICATE:
+	 * TCW_OK with *reply (caller frees) and *size when a reply was kept
+	 * for work_order_id with this request_sha256, any other value when
+	 * not. A kept reply is returned as it is.
+	 * store_reply: called with the reply (result or error) of every work
+	 * order whose id seen recorded, before tcw_process_frame returns it;
+	 * its failures are its own to report. */
+	int (*stored_reply)(void *ctx, const char *work_order_id, size_t len,
+			    const uint8_t request_sha256[TCW_SHA256_SIZE], char **reply,
+			    size_t *size);
+	void (*store_reply)(void *ctx, const char *work_order_id, size_t len,
+			    const uint8_t request_sha256[TCW_SHA256_SIZE], const char *reply,
+			    size_t size);
+	void *store_ctx;
 };
 
 /* Handles one request frame (any bytes) and returns the reply text in

@@ -5,10 +5,11 @@
 # worker with hello and fib linked in (TCW_STATIC_PLUGINS). Then:
 #  - the Dockerfile's runtime stage installs exactly the packages that own
 #    the libraries the installed binaries link, and its COPY sources exist;
-#  - deploy/gramine/Makefile renders the manifest (with stand-ins for
-#    gramine-manifest and gramine-argv-serializer) to TOML whose trusted files
-#    exist and match ldd (tests/deploy/check_manifest.py), for both sealing
-#    keys; a bad SEAL_KEY is refused;
+#  - deploy/gramine/Makefile renders the manifest (with a stand-in for
+#    gramine-manifest) to TOML whose trusted files exist and match ldd
+#    (tests/deploy/check_manifest.py), for both sealing keys; a bad SEAL_KEY
+#    is refused; the render folder changes nothing; SEAL_KEY=insecure-test
+#    changes only the key and is refused with SGX=1;
 #  - the installed worker runs with the manifest's trusted command line and
 #    environment (host environment dropped, as Gramine does) under strace:
 #    its plugins are built in (the .so files are never opened), it answers the

@@ -233,7 +233,7 @@ static void check_json(const char *text, size_t len)
 {
 	for (int nest = 0; nest < 2; nest++) {
 		json_object *fast = NULL, *ref, *fp = NULL, *rp = NULL;
-		int ok, r = tcwi_json_parse_fast(text, len, TCWI_MAX_JSON_DEPTH, nest, &fast);
+		int ok, r = tcwi_json_parse_fast(text, len, TCWI_MAX_JSON_DEPTH, nest, &fast, NULL, NULL);
 
 		if (r != TCW_OK)
 			continue;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # repro.sh - the measurement is reproducible: the current commit, cloned into
 # two folders of different names and built in build folders of different
-# names (TCW_STATIC_PLUGINS, embedded Python), installed to one prefix,
+# names (TCW_STATIC_PLUGINS, the Python host as the pyhost.so module),
+# installed to one prefix,
 # rendered in two folders and signed with a throw-away key, gives the same
 # MRENCLAVE, for the native and the PYTHON=1 manifest; a worker binary
 # changed by one byte gives another. Also: SGX=1 with SEAL_KEY=insecure-test
@@ -55,7 +56,8 @@ build() {
 	fi
 	note "building $commit in $2 (build folder $3)"
 	{ cmake -S "$2" -B "$3" -DCMAKE_BUILD_TYPE=Release -DTCW_STATIC_PLUGINS=ON -DTCW_PYTHON=ON \
-		-DTCW_OPENCV=OFF -DTCW_BUILD_TESTS=OFF -DCMAKE_INSTALL_PREFIX="$PREFIX" &&
+		-DTCW_PYHOST_LINKED=OFF -DTCW_OPENCV=OFF -DTCW_BUILD_TESTS=OFF \
+		-DCMAKE_INSTALL_PREFIX="$PREFIX" &&
 		nice -n 5 cmake --build "$3" -j "$JOBS" &&
 		rm -rf "$PREFIX" && cmake --install "$3"; } >"$log" 2>&1 ||
 		{ tail -n 30 "$log" >&2; fail "build in $2"; }
@@ -78,6 +80,15 @@ note "python MRENCLAVE $a_python / $b_python"
 [[ "$a_native" =~ ^[0-9a-f]{64}$ && "$a_python" =~ ^[0-9a-f]{64}$ ]] ||
 	fail "no MRENCLAVE in the sigstruct output ($OUT/a/render-native/sigstruct.txt)"
 [ "$sha_a" = "$sha_b" ] || fail "the two checkouts built different worker binaries"
+cmp -s "$OUT/a/render-python/tcworker.manifest" "$OUT/b/render/python/there/tcworker.manifest" ||
+	fail "the two python manifests differ"
+grep -q "file:$PREFIX/lib/tcworker/pyhost.so" "$OUT/a/render-python/tcworker.manifest" ||
+	fail "pyhost.so is not a trusted file of the python manifest"
+grep -q 'file:[^"]*/libpython3[.0-9]*so[.0-9]*"' "$OUT/a/render-python/tcworker.manifest" ||
+	fail "libpython is not a trusted file of the python manifest"
+if grep -q -e pyhost.so -e libpython "$OUT/a/render-native/tcworker.manifest"; then
+	fail "the native manifest trusts the Python host"
+fi
 [ "$a_native" = "$b_native" ] || fail "native MRENCLAVE differs between the checkouts"
 [ "$a_python" = "$b_python" ] || fail "python MRENCLAVE differs between the checkouts"
 [ "$a_native" != "$a_python" ] || fail "native and python MRENCLAVE are equal"

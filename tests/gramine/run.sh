@@ -86,35 +86,47 @@ have_opencv() {
 }
 
 mkdir -p "$OUT"
+rm -f "$OUT"/build-*.done # each run builds the current sources once
 start=$(date +%s)
 results=()
 for v in "${variants[@]}"; do
 	base="-DCMAKE_BUILD_TYPE=Release -DTCW_STATIC_PLUGINS=ON -DTCW_BUILD_TESTS=OFF"
 	mkflag=
+	# The native and the Python enclave come from one build: the worker
+	# does not link libpython; the Python host is the pyhost.so module.
 	case "$v" in
-	native) args="$base -DTCW_PYTHON=OFF -DTCW_OPENCV=OFF" ;;
-	python) args="$base -DTCW_PYTHON=ON -DTCW_OPENCV=OFF" mkflag=PYTHON=1 ;;
+	native) key=core ;;
+	python) key=core mkflag=PYTHON=1 ;;
 	detect)
 		if ! have_opencv || [ ! -f "$SRC/.cache/images/astronaut.png" ]; then
 			results+=("gramine: detect: skipped: OpenCV or the sample images are missing (make deps-detect)")
 			continue
 		fi
-		args="$base -DTCW_PYTHON=OFF -DTCW_OPENCV=ON" mkflag=DETECT=1
+		key=detect mkflag=DETECT=1
 		;;
 	*) fail "unknown variant '$v' (native, python or detect)" ;;
 	esac
+	case "$key" in
+	core) args="$base -DTCW_PYTHON=ON -DTCW_PYHOST_LINKED=OFF -DTCW_OPENCV=OFF" ;;
+	detect) args="$base -DTCW_PYTHON=OFF -DTCW_OPENCV=ON" ;;
+	esac
 	dir=$OUT/$v
-	stage=$dir/stage
+	build=$OUT/build-$key
+	stage=$OUT/stage-$key
 	render=$dir/render
 	data=$dir/data
-	echo "[gramine $v] building and installing into $stage"
-	# shellcheck disable=SC2086
-	{ cmake -S "$SRC" -B "$dir/build" $args -DCMAKE_INSTALL_PREFIX="$stage" &&
-		nice -n 5 cmake --build "$dir/build" -j "$JOBS" &&
-		rm -rf "$stage" && cmake --install "$dir/build"; } >"$dir.build.log" 2>&1 ||
-		{ tail -n 40 "$dir.build.log" >&2; fail "$v: build or install failed ($dir.build.log)"; }
-	if [ "$v" = python ] && ! grep -q 'Python workloads: yes' "$dir.build.log"; then
-		fail "python: the build has no embedded Python (make deps installs python3-dev)"
+	mkdir -p "$dir"
+	if [ ! -f "$build.done" ]; then
+		echo "[gramine $v] building and installing into $stage"
+		# shellcheck disable=SC2086
+		{ cmake -S "$SRC" -B "$build" $args -DCMAKE_INSTALL_PREFIX="$stage" &&
+			nice -n 5 cmake --build "$build" -j "$JOBS" &&
+			rm -rf "$stage" && cmake --install "$build"; } >"$build.log" 2>&1 ||
+			{ tail -n 40 "$build.log" >&2; fail "$v: build or install failed ($build.log)"; }
+		if [ "$key" = core ] && ! grep -q 'Python workloads: yes' "$build.log"; then
+			fail "the build has no embedded Python (make deps installs python3-dev)"
+		fi
+		touch "$build.done"
 	fi
 	rm -rf "$render" "$data"
 	mkdir -p "$render"
@@ -123,8 +135,14 @@ for v in "${variants[@]}"; do
 		SEAL_KEY=insecure-test $mkflag >"$dir.render.log" 2>&1 ||
 		{ cat "$dir.render.log" >&2; fail "$v: rendering the manifest failed"; }
 	"${NETNS[@]}" bash "$HERE/variant.sh" "$v" "$render" "$stage" "$data" \
-		"$dir/build/bin/tcclient" "$dir/result.txt" || fail "$v: enclave checks failed"
+		"$build/bin/tcclient" "$dir/result.txt" || fail "$v: enclave checks failed"
 	results+=("$(cat "$dir/result.txt")")
+	if [ "$v" = python ]; then
+		rm -rf "$dir/folder"
+		mkdir -p "$dir/folder"
+		"${NETNS[@]}" bash "$HERE/wlfolder.sh" "$stage" "$build/bin/tcclient" "$dir/folder" ||
+			fail "python: a workloads folder of the user's"
+	fi
 done
 
 if [ "$repro" = 1 ]; then

@@ -36,7 +36,7 @@ expect "--log-format --log-level " _tcworker tcworker --log-
 expect "json text " _tcworker tcworker --log-format ''
 expect "debug error info warn " _tcworker tcworker --log-level ''
 expect "3072 " _tcworker tcworker --rsa-bits 3
-expect "--regenerate-keys --replay-cache --replay-file --replay-ttl " _tcworker tcworker --re
+expect "--replay-cache --replay-file --replay-ttl " _tcworker tcworker --rep
 expect "" _tcworker tcworker --threads ''
 expect "bench quote submit " _tcclient tcclient ''
 expect "bench " _tcclient tcclient b

@@ -629,8 +629,11 @@ def replay_other_envelope():
 def replay_failed_order():
     o = order(workload="no-such-workload")
     expect("first", o.submit("h"), error(2, WORKLOAD, "h", o.params["workOrderId"]))
-    expect("replay of a failed order", o.submit("h"),
-           error(2, DUPLICATE, "h", o.params["workOrderId"]))
+    # byte for byte the same request: the reply it got, kept by the worker
+    expect("exact resubmission of a failed order", o.submit("h"),
+           error(2, WORKLOAD, "h", o.params["workOrderId"]))
+    expect("replay of a failed order", o.submit("i"),
+           error(2, DUPLICATE, "i", o.params["workOrderId"]))
 
 
 @case

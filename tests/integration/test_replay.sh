@@ -46,16 +46,16 @@ peer() {
 # 1. Replays are refused; the history survives a clean restart with the
 # same keys (saved at shutdown to <keys-file>.replay, mode 0600).
 start_worker --rsa-bits 2048 --keys-file "$KEYS"
-expect_grep "$WORKER_LOG" "replay cache: 100000 entries, ttl 86400 s, saved to $KEYS.replay \(0 ids loaded\)" \
+expect_grep "$WORKER_LOG" "replay cache: 100000 entries, ttl 86400 s, response store 33554432 bytes, saved to $KEYS.replay \(0 ids, 0 replies loaded\)" \
 	"default replay settings"
 peer send "$ENDPOINT" "$TEST_TMP/a.json"
 peer replay "$ENDPOINT" "$TEST_TMP/a.json" duplicate
 peer send "$ENDPOINT" "$TEST_TMP/b.json"
 stop_worker
-expect_grep "$WORKER_LOG" "replay cache saved to $KEYS.replay \(2 ids\)" "saved at shutdown"
+expect_grep "$WORKER_LOG" "replay cache saved to $KEYS.replay \(2 ids, 2 replies\)" "saved at shutdown"
 [ "$(stat -c %a "$KEYS.replay")" = 600 ] || fail "replay file mode $(stat -c %a "$KEYS.replay")"
 start_worker --keys-file "$KEYS"
-expect_grep "$WORKER_LOG" "\(2 ids loaded\)" "loaded at start"
+expect_grep "$WORKER_LOG" "\(2 ids, 2 replies loaded\)" "loaded at start"
 peer replay "$ENDPOINT" "$TEST_TMP/a.json" duplicate
 peer replay "$ENDPOINT" "$TEST_TMP/b.json" duplicate
 peer send "$ENDPOINT" "$TEST_TMP/c.json"
@@ -76,7 +76,7 @@ stop_worker
 # 3. --replay-file wins over the keys file's neighbour; a corrupt replay
 # file stops the worker from starting (exit 1) instead of forgetting.
 start_worker --keys-file "$KEYS" --replay-file "$TEST_TMP/other.replay"
-expect_grep "$WORKER_LOG" "saved to $TEST_TMP/other.replay \(0 ids loaded\)" "--replay-file"
+expect_grep "$WORKER_LOG" "saved to $TEST_TMP/other.replay \(0 ids, 0 replies loaded\)" "--replay-file"
 peer replay "$ENDPOINT" "$TEST_TMP/a.json" result
 stop_worker
 cp "$KEYS.replay" "$TEST_TMP/bad.replay"
@@ -105,7 +105,7 @@ replay-cache = 10
 replay-ttl = 1
 EOF
 start_worker --config "$TEST_TMP/replay.ini"
-expect_grep "$WORKER_LOG" "replay cache: 10 entries, ttl 1 s, not persisted" "INI settings"
+expect_grep "$WORKER_LOG" "replay cache: 10 entries, ttl 1 s, response store 33554432 bytes, not persisted" "INI settings"
 peer send "$ENDPOINT" "$TEST_TMP/g.json"
 sleep 2.5 # ttl 1 s (whole seconds): g has expired
 peer replay "$ENDPOINT" "$TEST_TMP/g.json" result

@@ -243,17 +243,18 @@ static void test_fast_path_direct(void **state)
 	json_object *o = NULL;
 
 	(void)state;
-	assert_int_equal(tcwi_json_parse_fast(doc, strlen(doc), TCWI_MAX_JSON_DEPTH, 0, &o),
-	                 TCW_OK);
+	assert_int_equal(
+	    tcwi_json_parse_fast(doc, strlen(doc), TCWI_MAX_JSON_DEPTH, 0, &o, NULL, NULL), TCW_OK);
 	assert_string_equal(dump(o), doc);
 	json_object_put(o);
 	o = NULL;
-	assert_int_equal(tcwi_json_parse_fast("[1.5]", 5, TCWI_MAX_JSON_DEPTH, 0, &o),
+	assert_int_equal(tcwi_json_parse_fast("[1.5]", 5, TCWI_MAX_JSON_DEPTH, 0, &o, NULL, NULL),
 	                 TCW_ERR_INVALID_REQUEST);
 	assert_null(o);
-	assert_int_equal(tcwi_json_parse_fast("[[1]]", 5, 1, 0, &o), TCW_ERR_INVALID_REQUEST);
+	assert_int_equal(tcwi_json_parse_fast("[[1]]", 5, 1, 0, &o, NULL, NULL),
+	                 TCW_ERR_INVALID_REQUEST);
 	assert_null(o);
-	assert_int_equal(tcwi_json_parse_fast("[1]", 3, 1, 0, &o), TCW_OK);
+	assert_int_equal(tcwi_json_parse_fast("[1]", 3, 1, 0, &o, NULL, NULL), TCW_OK);
 	json_object_put(o);
 }
 #endif
@@ -315,24 +316,32 @@ static void test_nested_params(void **state)
 	                                          "{\"n\":1.5}"};
 	char *inner = malloc(PAD_SIZE + 64), *env;
 	json_object *o = NULL, *params, *want = NULL;
+	const char *text = NULL;
+	size_t text_len = 0;
 
 	(void)state;
 	assert_non_null(inner);
 	snprintf(inner, PAD_SIZE + 64, "{\"data\":\"%0*d\",\"k\":[true,null,-3]}", PAD_SIZE, 5);
 	env = envelope(inner);
-	assert_int_equal(tcwi_json_parse_fast(env, strlen(env), TCWI_MAX_JSON_DEPTH, 1, &o),
-	                 TCW_OK);
+	assert_int_equal(
+	    tcwi_json_parse_fast(env, strlen(env), TCWI_MAX_JSON_DEPTH, 1, &o, &text, &text_len),
+	    TCW_OK);
 	assert_true(json_object_object_get_ex(o, "params", &params));
 	assert_true(json_object_is_type(params, json_type_object));
 	assert_int_equal(ref_parse(inner, strlen(inner), &want), TCW_OK);
 	assert_string_equal(dump(params), dump(want));
+	/* the params text as sent, kept until tcwi_json_fast_release */
+	assert_non_null(text);
+	assert_int_equal(text_len, strlen(inner));
+	assert_memory_equal(text, inner, text_len);
+	tcwi_json_fast_release();
 	json_object_put(want);
 	json_object_put(o);
 	free(env);
 	/* without nest_params, or for a small string, params stays a string */
 	env = envelope(inner);
-	assert_int_equal(tcwi_json_parse_fast(env, strlen(env), TCWI_MAX_JSON_DEPTH, 0, &o),
-	                 TCW_OK);
+	assert_int_equal(
+	    tcwi_json_parse_fast(env, strlen(env), TCWI_MAX_JSON_DEPTH, 0, &o, NULL, NULL), TCW_OK);
 	assert_true(json_object_object_get_ex(o, "params", &params));
 	assert_string_equal(json_object_get_string(params), inner);
 	json_object_put(o);
@@ -341,8 +350,11 @@ static void test_nested_params(void **state)
 		/* pad each to the large size with trailing whitespace */
 		snprintf(inner, PAD_SIZE + 64, "%-*s", (int)PAD_SIZE, keep_string[i]);
 		env = envelope(inner);
-		assert_int_equal(tcwi_json_parse_fast(env, strlen(env), TCWI_MAX_JSON_DEPTH, 1, &o),
+		assert_int_equal(tcwi_json_parse_fast(env, strlen(env), TCWI_MAX_JSON_DEPTH, 1, &o,
+		                                      &text, &text_len),
 		                 TCW_OK);
+		assert_null(text);
+		assert_int_equal(text_len, 0);
 		assert_true(json_object_object_get_ex(o, "params", &params));
 		assert_true(json_object_is_type(params, json_type_string));
 		assert_string_equal(json_object_get_string(params), inner);

@@ -25,18 +25,14 @@ static uint64_t fake_clock(void)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(g_dir, sizeof(g_dir), "/tmp/tcw-test-replay.XXXXXX");
-	assert_non_null(mkdtemp(g_dir));
+	tu_tmpdir("replay", g_dir, sizeof(g_dir));
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-	assert_int_equal(system(cmd), 0);
+	tu_rmtree(g_dir);
 	return 0;
 }
 

@@ -149,3 +149,22 @@ char *tu_compressed_pem(const char *pem)
 	assert_non_null(out);
 	return out;
 }
+
+/* Creates a scratch folder; see testutil.h. */
+void tu_tmpdir(const char *tag, char *dir, size_t size)
+{
+	int n = snprintf(dir, size, "/tmp/tcw-test-%s.XXXXXX", tag);
+
+	assert_true(n > 0 && (size_t)n < size);
+	assert_non_null(mkdtemp(dir));
+}
+
+/* Removes a scratch folder; see testutil.h. */
+void tu_rmtree(const char *dir)
+{
+	char cmd[512];
+
+	assert_true(strncmp(dir, "/tmp/tcw-test-", 14) == 0 && !strchr(dir, '\''));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}

@@ -40,4 +40,11 @@ int tu_is_high_s(const uint8_t *der, size_t size);
  * secp256k1 SPKI PEM pem; caller frees. */
 char *tu_compressed_pem(const char *pem);
 
+/* ---- scratch folders ---- */
+/* Creates a fresh folder /tmp/tcw-test-<tag>.XXXXXX, its path into dir
+ * (size bytes); fails the test otherwise. */
+void tu_tmpdir(const char *tag, char *dir, size_t size);
+/* Removes dir and everything in it; fails the test otherwise. */
+void tu_rmtree(const char *dir);
+
 #endif
