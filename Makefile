@@ -30,6 +30,11 @@ build: configure
 demo: deps build
 	@bash scripts/demo.sh $(BUILD_DIR)
 
+# tcworker behind tcgateway, orders through the EEA JSON-RPC API (docs/gateway.md).
+.PHONY: demo-gateway
+demo-gateway: deps build
+	@bash scripts/demo-gateway.sh $(BUILD_DIR)
+
 # Object detection (docs/detect.md): OpenCV, cascades, sample images.
 deps-detect:
 	@bash scripts/install-deps-detect.sh

@@ -154,3 +154,7 @@ note "start-up to the first signup answered"
 
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 "$PY" "$SRC/bench/report.py" "$OUT" | tee "$OUT/report.txt"
+
+# tcgateway cells: direct vs through the gateway, its latency, Avalon's
+# generic client, next to the machine's fdatasync latency (bench/gateway.sh)
+bash "$SRC/bench/gateway.sh" "$BUILD" "$OUT"

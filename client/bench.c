@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "tcw/eea.h"
 
 static const char bench_usage[] =
     "Usage: tcclient bench --connect URL [-n N] [-c C] [options]\n"
@@ -34,6 +35,9 @@ static const char bench_usage[] =
     "                     time this client used in the timed phase)\n"
     "  --timeout MS       wait at most MS milliseconds per reply (default 60000)\n"
     "  --worker-id HEX    workerId to put in requests\n"
+    "  --gateway URL      instead of --connect: each order through tcgateway\n"
+    "                     (WorkOrderSubmit, then WorkOrderGetResult until final)\n"
+    "  --worker-name NAME with --gateway: the worker (workerId = SHA-256(NAME))\n"
     "  --help             show this help and exit\n"
     "\n"
     "A progress bar is drawn on stderr when it is a terminal (not with --json).\n"
@@ -125,6 +129,12 @@ static int bench_option(int c, struct bench_opts *o, int *warmup_given, int *siz
 	case 'I':
 		o->worker_id = optarg;
 		return -1;
+	case 'G':
+		o->gateway = optarg;
+		return -1;
+	case 'R':
+		o->worker_name = optarg;
+		return -1;
 	case 'h':
 		fputs(bench_usage, stdout);
 		return TCC_EXIT_OK;
@@ -149,6 +159,8 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
 	    {"json", no_argument, NULL, 'j'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"worker-id", required_argument, NULL, 'I'},
+	    {"gateway", required_argument, NULL, 'G'},
+	    {"worker-name", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -165,8 +177,12 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
 	}
 	if (optind < argc)
 		return bench_usage_error("unexpected argument '%s'", argv[optind]);
-	if (o->connect == NULL || o->connect[0] == '\0')
-		return bench_usage_error("missing --connect URL");
+	if ((o->connect == NULL || o->connect[0] == '\0') && o->gateway == NULL)
+		return bench_usage_error("missing --connect URL (or --gateway URL)");
+	if (o->connect != NULL && o->gateway != NULL)
+		return bench_usage_error("--connect and --gateway cannot be combined");
+	if ((o->gateway == NULL) != (o->worker_name == NULL) || (o->gateway && o->worker_id))
+		return bench_usage_error("--gateway needs --worker-name NAME (and no --worker-id)");
 	if (o->workload[0] == '\0' || strlen(o->workload) > 128)
 		return bench_usage_error("--workload: expected a name of 1 to 128 bytes");
 	if (o->in_data != NULL && size_given)
@@ -177,8 +193,23 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
 	return -1;
 }
 
-/* Asks the worker for its signup and verifies it into su; 0 or -1. */
+static int bench_signup_zmq(void *zctx, const struct bench_opts *o, struct tcw_signup *su);
+
+/* Asks the worker (or the gateway) for its keys and verifies them into su; 0 or -1. */
 static int bench_signup(void *zctx, const struct bench_opts *o, struct tcw_signup *su)
+{
+	if (o->gateway) {
+		struct tcc_gw *g = tcc_gw_open(o->gateway, o->worker_name, o->timeout_ms);
+		int rc = g ? tcc_gw_signup(g, su) : -1;
+
+		tcc_gw_close(g);
+		return rc;
+	}
+	return bench_signup_zmq(zctx, o, su);
+}
+
+/* Asks the worker for its signup over ZeroMQ and verifies it into su. */
+static int bench_signup_zmq(void *zctx, const struct bench_opts *o, struct tcw_signup *su)
 {
 	static const char req[] =
 	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ProcessWorkerSignup\",\"params\":null}";
@@ -313,9 +344,15 @@ int tcc_bench_main(int argc, char **argv)
 	double elapsed = 0, cpu = 0;
 	int status, rc;
 
+	static char gw_worker_id[TCW_EEA_WORKER_ID_HEX + 1];
+
 	status = bench_parse(argc, argv, &o);
 	if (status >= 0)
 		return status;
+	if (o.gateway) {
+		tcw_eea_worker_id(o.worker_name, gw_worker_id);
+		o.worker_id = gw_worker_id;
+	}
 	/* one heap for every thread (ZeroMQ's I/O thread allocates the
 	 * replies), no mmap()ed blocks, nothing given back: bench_run touches
 	 * the memory the replies will need before the clock starts */

@@ -23,6 +23,8 @@
 /* What `tcclient bench` was asked to do; strings borrowed from argv. */
 struct bench_opts {
 	const char *connect;
+	const char *gateway;     /* --gateway URL: through tcgateway instead */
+	const char *worker_name; /* --worker-name NAME with --gateway */
 	const char *workload;  /* plain workload name */
 	const char *in_data;   /* fixed input text, or NULL for generated input */
 	const char *worker_id; /* hex workerId, NULL = library default */

@@ -20,6 +20,7 @@ struct loader {
 	struct bench *b;
 	size_t id;
 	void *sock;
+	struct tcc_gw *gw; /* --gateway: this thread's HTTP connection */
 	pthread_t thread;
 };
 
@@ -111,6 +112,13 @@ static int loader_connect(struct loader *l)
 	const struct bench_opts *o = l->b->o;
 	int linger = 0;
 
+	if (o->gateway) {
+		tcc_gw_close(l->gw);
+		l->gw = tcc_gw_open(o->gateway, o->worker_name, o->timeout_ms);
+		/* the socket only marks the loader as connected */
+		l->sock = l->gw;
+		return l->gw ? 0 : -1;
+	}
 	l->sock = zmq_socket(l->b->zctx, ZMQ_REQ);
 	if (l->sock == NULL || zmq_setsockopt(l->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
 	    zmq_setsockopt(l->sock, ZMQ_RCVTIMEO, &o->timeout_ms, sizeof(o->timeout_ms)) != 0 ||
@@ -124,6 +132,17 @@ static int loader_connect(struct loader *l)
 		return -1;
 	}
 	return 0;
+}
+
+/* Closes this thread's connection (ZeroMQ socket or gateway). */
+static void loader_close(struct loader *l)
+{
+	if (l->gw)
+		tcc_gw_close(l->gw);
+	else if (l->sock)
+		zmq_close(l->sock);
+	l->gw = NULL;
+	l->sock = NULL;
 }
 
 /* Builds the orders of slots id, id + C, id + 2C, ... */
@@ -154,6 +173,8 @@ static void build_share(struct loader *l)
 
 /* Sends slot s's request and waits for its reply; records the latency.
  * A REQ socket that lost its reply is replaced. */
+static void exchange_gw(struct loader *l, struct bench_slot *s);
+
 static void exchange(struct loader *l, struct bench_slot *s)
 {
 	size_t len = 0;
@@ -161,6 +182,10 @@ static void exchange(struct loader *l, struct bench_slot *s)
 	double t0 = bench_now();
 	int rc;
 
+	if (l->gw) {
+		exchange_gw(l, s);
+		return;
+	}
 	do {
 		rc = zmq_send_const(l->sock, req, len, 0);
 	} while (rc < 0 && zmq_errno() == EINTR);
@@ -187,6 +212,30 @@ static void exchange(struct loader *l, struct bench_slot *s)
 	l->sock = NULL;
 	if (loader_connect(l) != 0)
 		atomic_store(&l->b->build_failed, TCW_ERR_REMOTE);
+}
+
+static void free_reply(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+/* exchange() through the gateway: submit, then poll until final. */
+static void exchange_gw(struct loader *l, struct bench_slot *s)
+{
+	double t0 = bench_now();
+	const char *why = "";
+	char *reply = NULL;
+	size_t size = 0;
+	int rc = tcc_gw_order(l->gw, s->order, &reply, &size, &why);
+
+	s->latency_ms = (bench_now() - t0) * 1e3;
+	if (rc == 0 && zmq_msg_init_data(&s->reply, reply, size, free_reply, NULL) == 0) {
+		s->has_reply = 1;
+		return;
+	}
+	free(reply);
+	s->outcome = rc == 1 ? BENCH_TIMEOUT : BENCH_TRANSPORT;
 }
 
 /* Verifies slot i: signature, echoed ids, decryption and (for hello) the
@@ -306,7 +355,7 @@ static size_t start_loaders(struct bench *b, struct loader *ls)
 	}
 	if (n < b->o->concurrency) {
 		for (i = 0; i < n; i++)
-			zmq_close(ls[i].sock);
+			loader_close(&ls[i]);
 		atomic_store(&b->build_failed, TCW_ERR_INVALID_PARAM);
 		return 0;
 	}
@@ -315,7 +364,7 @@ static size_t start_loaders(struct bench *b, struct loader *ls)
 			fputs("tcclient bench: cannot start a load thread\n", stderr);
 			atomic_store(&b->build_failed, TCW_ERR_NOMEM);
 			for (i = n; i < b->o->concurrency; i++) {
-				zmq_close(ls[i].sock);
+				loader_close(&ls[i]);
 				gate_leave(&b->gate);
 			}
 			break;
@@ -395,7 +444,7 @@ int bench_run(struct bench *b, double *elapsed_s, double *cpu_s)
 	for (i = 0; i < started; i++) {
 		pthread_join(ls[i].thread, NULL);
 		if (ls[i].sock != NULL)
-			zmq_close(ls[i].sock);
+			loader_close(&ls[i]);
 		if (b->end_s[i] > end)
 			end = b->end_s[i];
 	}

@@ -14,6 +14,7 @@
 static const char usage_text[] =
     "Usage: tcclient [submit] --connect URL [options]\n"
     "       tcclient bench --connect URL [-n N] [-c C] [options]  (tcclient bench --help)\n"
+    "       tcclient [submit|bench] --gateway URL --worker-name NAME [options]\n"
     "\n"
     "Submits encrypted, signed work orders to a tcworker (or an Avalon\n"
     "Graphene worker) and verifies and decrypts the results.\n"
@@ -21,6 +22,9 @@ static const char usage_text[] =
     "Options:\n"
     "  --connect URL      ZeroMQ endpoint of the worker (required),\n"
     "                     e.g. tcp://127.0.0.1:7777\n"
+    "  --gateway URL      instead of --connect: submit through tcgateway's EEA\n"
+    "                     JSON-RPC API (http:// or https://), with the same checks\n"
+    "  --worker-name NAME with --gateway: the worker (workerId = SHA-256(NAME))\n"
     "  --file FILE        work orders in the reference test file format:\n"
     "                     {\"workOrders\":[{\"workloadId\":NAME,\"params\":TEXT}]}\n"
     "  --workload NAME    submit one work order for workload NAME ...\n"
@@ -98,8 +102,16 @@ static int worker_id_valid(const char *text)
 /* Checks the combination of options; returns 0 or TCC_EXIT_USAGE. */
 static int check_opts(const struct tcc_submit_opts *o)
 {
-	if (o->connect == NULL || o->connect[0] == '\0')
-		return usage_error("%s", "missing --connect URL");
+	if ((o->connect == NULL || o->connect[0] == '\0') && o->gateway == NULL)
+		return usage_error("%s", "missing --connect URL (or --gateway URL)");
+	if (o->connect != NULL && o->gateway != NULL)
+		return usage_error("%s", "--connect and --gateway cannot be combined");
+	if ((o->gateway == NULL) != (o->worker_name == NULL))
+		return usage_error("%s", "--gateway and --worker-name go together");
+	if (o->gateway != NULL && (o->signup_file != NULL || o->save_signup != NULL ||
+	                           o->worker_id != NULL))
+		return usage_error("%s", "--gateway takes the worker's keys and id from the gateway: "
+		                         "no --signup-file, --save-signup or --worker-id");
 	if (o->file != NULL && o->workload != NULL)
 		return usage_error("%s", "--file and --workload cannot be combined");
 	if (o->file == NULL && o->workload == NULL)
@@ -149,6 +161,8 @@ static int parse_submit(int argc, char **argv, struct tcc_submit_opts *o)
 	    {"out-items", required_argument, NULL, 'N'},
 	    {"sign", no_argument, NULL, 'S'},
 	    {"signing-key", required_argument, NULL, 'K'},
+	    {"gateway", required_argument, NULL, 'G'},
+	    {"worker-name", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -164,6 +178,12 @@ static int parse_submit(int argc, char **argv, struct tcc_submit_opts *o)
 			break;
 		case 'f':
 			o->file = optarg;
+			break;
+		case 'G':
+			o->gateway = optarg;
+			break;
+		case 'R':
+			o->worker_name = optarg;
 			break;
 		case 'w':
 			o->workload = optarg;
@@ -280,6 +300,10 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return TCC_EXIT_USAGE;
+	}
+	if (tcc_gw_global_init() != 0) {
+		fputs("tcclient: cannot initialise libcurl\n", stderr);
+		return TCC_EXIT_FAIL;
 	}
 	cmd = argv[1];
 	if (cmd[0] == '-')

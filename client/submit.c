@@ -15,6 +15,8 @@ struct conn {
 	const char *url;
 	int timeout_ms;
 	int zerr; /* zmq errno of the last failed conn_open */
+	struct tcc_gw *gw; /* --gateway: HTTP to tcgateway instead of ZeroMQ */
+	const struct tcw_order *order; /* the order being exchanged (gateway) */
 };
 
 /* Results of one request/reply exchange. */
@@ -119,6 +121,11 @@ static enum xchg conn_exchange(struct conn *c, const char *req, size_t len, char
 
 	*reply = NULL;
 	*size = 0;
+	if (c->gw != NULL) {
+		(void)len;
+		rc = tcc_gw_order(c->gw, c->order, reply, size, why);
+		return rc == 0 ? XCHG_OK : rc == 1 ? XCHG_TIMEOUT : XCHG_ERROR;
+	}
 	if (c->sock == NULL) {
 		*why = "not connected";
 		return XCHG_ERROR;
@@ -238,7 +245,7 @@ static int run_order(struct conn *c, const struct tcc_submit_opts *opts,
                      size_t n)
 {
 	struct tcw_order_options oo = {
-	    .worker_id = opts->worker_id,
+	    .worker_id = c->gw ? tcc_gw_worker_id(c->gw) : opts->worker_id,
 	    .nonce_safe = !opts->compat,
 	    .out_items = opts->out_items,
 	    .signing_key = opts->sign ? opts->signing_key : NULL,
@@ -262,9 +269,10 @@ static int run_order(struct conn *c, const struct tcc_submit_opts *opts,
 		goto report;
 	}
 	out.work_order_id = tcw_order_id(o);
-	fprintf(stderr, "Send work order request via zmq (%zu/%zu, %.64s)\n", i + 1, n,
-	        spec->workload);
+	fprintf(stderr, "Send work order request via %s (%zu/%zu, %.64s)\n",
+	        c->gw ? "the gateway" : "zmq", i + 1, n, spec->workload);
 	req = tcw_order_request(o, &len);
+	c->order = o;
 	x = conn_exchange(c, req, len, &reply, &size, &why);
 	if (x != XCHG_OK) {
 		out.kind = x == XCHG_TIMEOUT ? TCC_OUT_TIMEOUT : TCC_OUT_TRANSPORT;
@@ -308,7 +316,13 @@ int tcc_submit_run(const struct tcc_submit_opts *opts, const struct tcc_order_li
 		        zmq_strerror(zmq_errno()));
 		return TCC_EXIT_FAIL;
 	}
-	rc = conn_open(&c);
+	if (opts->gateway != NULL) {
+		c.gw = tcc_gw_open(opts->gateway, opts->worker_name, opts->timeout_ms);
+		rc = c.gw ? 0 : TCW_ERR_NOMEM;
+		c.zerr = ENOMEM;
+	} else {
+		rc = conn_open(&c);
+	}
 	if (rc != 0) {
 		fprintf(stderr, "tcclient: --connect '%s': %s\n", c.url, zmq_strerror(c.zerr));
 		status = rc == TCW_ERR_INVALID_PARAM ? TCC_EXIT_USAGE : TCC_EXIT_FAIL;
@@ -324,7 +338,8 @@ int tcc_submit_run(const struct tcc_submit_opts *opts, const struct tcc_order_li
 		        "worker signup: from %s, RSA %u-bit encryption key, signature "
 		        "verified\n",
 		        opts->signup_file, tcw_rsa_pem_bits(su.encryption_key));
-	} else if (do_signup(&c, &su, opts->save_signup) != 0) {
+	} else if (c.gw != NULL ? tcc_gw_signup(c.gw, &su) != 0
+	                        : do_signup(&c, &su, opts->save_signup) != 0) {
 		goto out;
 	}
 	x.mrenclave = opts->expect_mrenclave;
@@ -344,6 +359,7 @@ int tcc_submit_run(const struct tcc_submit_opts *opts, const struct tcc_order_li
 	}
 out:
 	tcw_signup_fini(&su);
+	tcc_gw_close(c.gw);
 	conn_close(&c);
 	zmq_ctx_term(c.ctx);
 	return status;

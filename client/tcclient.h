@@ -37,6 +37,8 @@ struct tcc_order_list {
 /* What `tcclient submit` was asked to do; strings borrowed from argv. */
 struct tcc_submit_opts {
 	const char *connect;   /* ZeroMQ endpoint of the worker */
+	const char *gateway;     /* --gateway URL: through tcgateway instead */
+	const char *worker_name; /* --worker-name NAME with --gateway */
 	const char *file;      /* work order file, or NULL */
 	const char *workload;  /* single order: workload name, or NULL */
 	const char *in_data;   /* single order: input text */
@@ -161,5 +163,26 @@ int tcc_quote_check_signup(FILE *out, const struct tcw_signup *su,
 int tcc_signup_load(const char *path, struct tcw_signup *su);
 /* Runs `tcclient quote` (argv[0] is "quote"); returns the exit status. */
 int tcc_quote_main(int argc, char **argv);
+
+/* ---- gateway.c: --gateway URL --worker-name NAME ---- */
+
+struct tcc_gw;
+/* Process-wide libcurl set-up; call once before any thread uses it. */
+int tcc_gw_global_init(void);
+/* A keep-alive connection to the gateway at url for worker NAME (workerId
+ * SHA-256(NAME)); NULL when out of memory. Free with tcc_gw_close. */
+struct tcc_gw *tcc_gw_open(const char *url, const char *worker_name, int timeout_ms);
+/* Frees g (NULL-safe). */
+void tcc_gw_close(struct tcc_gw *g);
+/* The workerId requests carry (borrowed). */
+const char *tcc_gw_worker_id(const struct tcc_gw *g);
+/* WorkerRetrieve: the worker must be active; its keys are verified into su
+ * (tcw_signup_fini). 0 or -1 after printing why. */
+int tcc_gw_signup(struct tcc_gw *g, struct tcw_signup *su);
+/* WorkOrderSubmit, then WorkOrderGetResult until the order is final: its
+ * reply text in *reply (caller frees). 0, 1 when still pending at the
+ * timeout, -1 on a transport error (*why). */
+int tcc_gw_order(struct tcc_gw *g, const struct tcw_order *o, char **reply, size_t *size,
+                 const char **why);
 
 #endif /* TCCLIENT_H */

@@ -18,6 +18,10 @@ PACKAGES=(
   python3-dev                               # embedded CPython for Python workloads (python3-embed)
   python3 python3-zmq python3-pycryptodome python3-ecdsa  # independent interop peer
   docker-compose python3-jinja2 shellcheck strace  # deploy/ checks: compose config, manifest, scripts
+  libmicrohttpd-dev libsqlite3-dev libpq-dev   # tcgateway: HTTP(S) server, SQLite and PostgreSQL stores
+  libcurl4-openssl-dev                      # tcclient --gateway (HTTP client)
+  postgresql sqlite3 curl openssl           # gateway tests: a real PostgreSQL server, the CLIs
+  python3-toml python3-jsonschema python3-pkg-resources swig python3-setuptools  # Avalon's generic client (tests)
   man-db bash-completion                    # man pages render (man -l), completion tests
   systemd                                   # systemd-analyze verify/security of the unit
   debhelper dpkg-dev fakeroot lintian debootstrap  # make deb (debian/), make test-deb (chroot)

@@ -19,60 +19,68 @@ static int generate(unsigned rsa_bits, struct tcw_keys **keys)
 	return rc;
 }
 
-/* Logs why the worker refuses its keys file and how to start afresh. */
-static void refuse(const char *path, const char *what, const char *reason)
+/* Logs why the daemon (who) refuses its keys file and how to start afresh. */
+static void refuse(const char *who, const char *path, const char *what, const char *reason)
 {
 	log_error("keys file %s: %s: %s", path, what, reason);
-	log_error("refusing to start: the worker's identity (its registered keys) would change. "
+	log_error("refusing to start: the %s's identity (its registered keys) would change. "
 	          "Restore the file, or start afresh with --regenerate-keys (clients and "
 	          "registries then need the new keys). Inside SGX, a file sealed by another "
-	          "enclave build or on another CPU cannot be read.");
+	          "enclave build or on another CPU cannot be read.",
+	          who);
 }
 
 /* Generates keys and stores them in path (first start or --regenerate-keys). */
-static int create(const struct worker_config *cfg, struct tcw_keys **keys)
+static int create(const char *path, unsigned rsa_bits, struct tcw_keys **keys)
 {
 	struct tcw_error e = {0};
 	int rc;
 
-	rc = generate(cfg->rsa_bits, keys);
+	rc = generate(rsa_bits, keys);
 	if (rc != 0)
 		return rc;
-	rc = tcw_keys_save(*keys, cfg->keys_file, &e);
+	rc = tcw_keys_save(*keys, path, &e);
 	if (rc != 0) {
-		log_error("keys file %s: cannot store the new keys: %s", cfg->keys_file, e.field);
+		log_error("keys file %s: cannot store the new keys: %s", path, e.field);
 		log_error("refusing to start with keys that would not survive a restart");
 		tcw_keys_free(keys);
 		return TCW_ERR_INVALID_PARAM;
 	}
-	log_info("stored the new keys in %s", cfg->keys_file);
+	log_info("stored the new keys in %s", path);
 	return 0;
 }
 
 /* Produces the worker keys for cfg (see keystore.h). */
 int keystore_open(const struct worker_config *cfg, struct tcw_keys **keys)
 {
-	const char *path = cfg->keys_file;
+	return keystore_open_path(cfg->keys_file, cfg->regenerate_keys, cfg->rsa_bits, "worker",
+	                          keys);
+}
+
+/* Produces a daemon's keys from an optional keys file (see keystore.h). */
+int keystore_open_path(const char *path, int regenerate, unsigned rsa_bits, const char *who,
+                       struct tcw_keys **keys)
+{
 	struct tcw_error e = {0};
 	struct stat st;
 	int rc;
 
 	*keys = NULL;
 	if (path == NULL)
-		return generate(cfg->rsa_bits, keys);
-	if (cfg->regenerate_keys) {
+		return generate(rsa_bits, keys);
+	if (regenerate) {
 		log_warn("--regenerate-keys: replacing the keys in %s with new ones; clients and "
 		         "registries that know the old keys must be given the new ones",
 		         path);
-		return create(cfg, keys);
+		return create(path, rsa_bits, keys);
 	}
 	if (stat(path, &st) != 0) {
 		if (errno != ENOENT) {
-			refuse(path, "cannot access", strerror(errno));
+			refuse(who, path, "cannot access", strerror(errno));
 			return TCW_ERR_INVALID_PARAM;
 		}
 		log_info("keys file %s does not exist yet: first start", path);
-		return create(cfg, keys);
+		return create(path, rsa_bits, keys);
 	}
 	rc = tcw_keys_load(path, keys, &e);
 	if (rc == TCW_ERR_NOMEM) {
@@ -80,17 +88,17 @@ int keystore_open(const struct worker_config *cfg, struct tcw_keys **keys)
 		return rc;
 	}
 	if (rc != 0) {
-		refuse(path, rc == TCW_ERR_INTERNAL ? "unreadable" : "corrupt", e.field);
+		refuse(who, path, rc == TCW_ERR_INTERNAL ? "unreadable" : "corrupt", e.field);
 		return TCW_ERR_INVALID_PARAM;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
 		log_warn("keys file %s is accessible to other users (mode %03o); it holds the "
-		         "worker's private keys: chmod 600 it",
-		         path, (unsigned)(st.st_mode & 0777));
-	if (tcw_keys_rsa_bits(*keys) != cfg->rsa_bits)
+		         "%s's private keys: chmod 600 it",
+		         path, (unsigned)(st.st_mode & 0777), who);
+	if (tcw_keys_rsa_bits(*keys) != rsa_bits)
 		log_info("keys file %s holds an RSA-%u key; the configured size %u applies only "
 		         "to new keys",
-		         path, tcw_keys_rsa_bits(*keys), cfg->rsa_bits);
-	log_info("loaded the worker keys from %s (same identity as before)", path);
+		         path, tcw_keys_rsa_bits(*keys), rsa_bits);
+	log_info("loaded the %s keys from %s (same identity as before)", who, path);
 	return 0;
 }

@@ -17,4 +17,10 @@
  */
 int keystore_open(const struct worker_config *cfg, struct tcw_keys **keys);
 
+/* keystore_open for any daemon: path NULL = generated; regenerate replaces
+ * the file; rsa_bits for new keys; who ("worker", "gateway") names the
+ * identity in the log. Same rules and returns as keystore_open. */
+int keystore_open_path(const char *path, int regenerate, unsigned rsa_bits, const char *who,
+                       struct tcw_keys **keys);
+
 #endif /* TCW_WORKER_KEYSTORE_H */

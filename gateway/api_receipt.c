@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* api_receipt.c - work order receipts: create, update, retrieve, lookup, and the gateway's own
+ * signed completion update. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rpc.h"
+#include "store_sql.h"
+
+#define ID_MAX 256
+#define KEY_MAX 4096
+#define SIG_MAX 256
+#define DATA_MAX 65536
+#define RULES "SHA-256/SECP256K1"
+#define LOOKUP_LIMIT 1000
+/* Receipt statuses (EEA 7.1): 0-4 defined, 5-254 reserved, 255 any, >255 application. */
+#define STATUS_FAILED 3
+
+/* 1 when v is a receipt status a request may set. */
+static int status_ok(int64_t v)
+{
+	return (v >= 0 && v <= 4) || v > 255;
+}
+
+/* Checks signatureRules when present. */
+static int rules_ok(struct rpc_call *c)
+{
+	const char *r = rpc_str(c, "signatureRules", 64, 0);
+
+	if (c->reply)
+		return 0;
+	if (r && strcmp(r, RULES) != 0) {
+		rpc_error(c, RPC_INVALID_PARAMETER, "Unsupported signatureRules (expected " RULES ")",
+		          NULL);
+		return 0;
+	}
+	return 1;
+}
+
+void api_receipt_create(struct rpc_call *c)
+{
+	const char *id = rpc_str(c, "workOrderId", ID_MAX, 1), *key, *sig, *rh, *req, *wid, *svc;
+	struct store_order o;
+	uint8_t digest[TCW_SHA256_SIZE];
+	struct tcw_error e = {0};
+	int64_t status = 0;
+	int rc;
+
+	if (!id || !(svc = rpc_str(c, "workerServiceId", ID_MAX, 1)) ||
+	    !(wid = rpc_str(c, "workerId", ID_MAX, 1)) ||
+	    !(req = rpc_str(c, "requesterId", ID_MAX, 1)) ||
+	    rpc_int(c, "receiptCreateStatus", &status, 1) < 0 ||
+	    !(rh = rpc_str(c, "workOrderRequestHash", ID_MAX, 1)) ||
+	    !rpc_str(c, "requesterGeneratedNonce", ID_MAX, 1) ||
+	    !(sig = rpc_str(c, "requesterSignature", SIG_MAX, 1)) ||
+	    !(key = rpc_str(c, "receiptVerificationKey", KEY_MAX, 1)) || !rules_ok(c))
+		return;
+	if (!status_ok(status)) {
+		rpc_bad_param(c, "receiptCreateStatus");
+		return;
+	}
+	if (store_get_order(c->g->store, id, &o) != 0) {
+		rpc_error(c, RPC_INVALID_PARAMETER, "Work order id does not exist, hence invalid request",
+		          id);
+		return;
+	}
+	if (strcmp(o.requester_id, req) != 0)
+		rpc_error(c, RPC_INVALID_PARAMETER, "requesterId does not match the work order", id);
+	else if (strcmp(o.worker_id, wid) != 0)
+		rpc_error(c, RPC_INVALID_PARAMETER, "workerId does not match the work order", id);
+	else if (strcmp(o.request_hash, rh) != 0)
+		rpc_error(c, RPC_INVALID_PARAMETER, "Work order request hash does not match", id);
+	else if (tcw_eea_receipt_create_digest(c->params, digest, &e) != 0)
+		rpc_bad_param(c, e.field);
+	else if (tcw_eea_verify_b64(key, digest, sig) != 0)
+		rpc_error(c, RPC_INVALID_SIGNATURE,
+		          "Receipt create requester signature does not verify", id);
+	store_order_fini(&o);
+	if (c->reply)
+		return;
+	rc = store_receipt_create(c->g->store, id,
+	                          json_object_to_json_string_ext(c->params, JSON_C_TO_STRING_PLAIN |
+	                                                             JSON_C_TO_STRING_NOSLASHESCAPE),
+	                          key, status, svc, wid, req);
+	if (rc == TCW_ERR_DUPLICATE)
+		rpc_error(c, RPC_INVALID_PARAMETER,
+		          "Work order receipt already exists. Hence invalid parameter", id);
+	else if (rc != 0)
+		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", id);
+	else
+		rpc_error(c, RPC_SUCCESS, "Receipt created successfully", NULL);
+}
+
+void api_receipt_update(struct rpc_call *c)
+{
+	const char *id = rpc_str(c, "workOrderId", ID_MAX, 1), *updater, *data, *sig, *key = NULL;
+	struct store_receipt r;
+	struct store_update u = {0};
+	uint8_t digest[TCW_SHA256_SIZE];
+	int64_t type = 0;
+	int rc;
+
+	if (!id || !(updater = rpc_str(c, "updaterId", KEY_MAX, 1)) ||
+	    rpc_int(c, "updateType", &type, 1) < 0 || !(data = rpc_str(c, "updateData", DATA_MAX, 1)) ||
+	    !(sig = rpc_str(c, "updateSignature", SIG_MAX, 1)) || !rules_ok(c))
+		return;
+	if (!status_ok(type)) {
+		rpc_bad_param(c, "updateType");
+		return;
+	}
+	if (store_receipt_get(c->g->store, id, &r) != 0) {
+		rpc_error(c, RPC_INVALID_PARAMETER, "Work order receipt is not created yet", id);
+		return;
+	}
+	/* only the receipt's own key or the gateway's may update it */
+	if (tcw_eea_receipt_update_digest(id, type, data, digest) == 0) {
+		if (tcw_eea_verify_b64(r.verification_key, digest, sig) == 0)
+			key = r.verification_key;
+		else if (tcw_eea_verify_b64(c->g->receipt_pem, digest, sig) == 0)
+			key = c->g->receipt_pem;
+	}
+	if (!key) {
+		rpc_error(c, RPC_INVALID_SIGNATURE,
+		          "Receipt update signature does not verify with the receipt's key", id);
+		store_receipt_fini(&r);
+		return;
+	}
+	u.updater_id = (char *)updater;
+	u.update_type = type;
+	u.update_data = (char *)data;
+	u.update_signature = (char *)sig;
+	u.signature_rules = RULES;
+	u.verification_key = (char *)key;
+	rc = store_receipt_update(c->g->store, id, &u);
+	store_receipt_fini(&r);
+	if (rc == TCW_ERR_DUPLICATE)
+		rpc_error(c, RPC_INVALID_PARAMETER,
+		          "Receipt update status is set to completed, No further update allowed", id);
+	else if (rc != 0)
+		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", id);
+	else
+		rpc_error(c, RPC_SUCCESS, "Receipt updated successfully", NULL);
+}
+
+void api_receipt_retrieve(struct rpc_call *c)
+{
+	const char *id = rpc_str(c, "workOrderId", ID_MAX, 1);
+	struct store_receipt r;
+	json_object *p;
+
+	if (!id)
+		return;
+	if (store_receipt_get(c->g->store, id, &r) != 0) {
+		rpc_error(c, RPC_INVALID_PARAMETER, "Work order receipt not found", id);
+		return;
+	}
+	p = json_tokener_parse(r.params);
+	if (p) {
+		json_object_object_add(p, "receiptCurrentStatus",
+		                       json_object_new_int64(r.current_status));
+		rpc_result_obj(c, p);
+	}
+	store_receipt_fini(&r);
+}
+
+void api_receipt_update_retrieve(struct rpc_call *c)
+{
+	const char *id = rpc_str(c, "workOrderId", ID_MAX, 1), *updater;
+	struct store_update u;
+	json_object *r;
+	int64_t index = 0;
+
+	if (!id)
+		return;
+	updater = rpc_str(c, "updaterId", KEY_MAX, 0);
+	if (c->reply || rpc_int(c, "updateIndex", &index, 1) < 0)
+		return;
+	if (store_receipt_update_get(c->g->store, id, index, &u) != 0) {
+		rpc_error(c, RPC_INVALID_PARAMETER, "No such update to this receipt", id);
+		store_update_fini(&u);
+		return;
+	}
+	if (updater && updater[0] && strcmp(updater, u.updater_id) != 0) {
+		rpc_error(c, RPC_INVALID_PARAMETER, "Update index and updater id do not match", id);
+		store_update_fini(&u);
+		return;
+	}
+	r = json_object_new_object();
+	if (r) {
+		json_object_object_add(r, "workOrderId", json_object_new_string(id));
+		json_object_object_add(r, "updaterId", json_object_new_string(u.updater_id));
+		json_object_object_add(r, "updateType", json_object_new_int64(u.update_type));
+		json_object_object_add(r, "updateData", json_object_new_string(u.update_data));
+		json_object_object_add(r, "updateSignature", json_object_new_string(u.update_signature));
+		json_object_object_add(r, "signatureRules", json_object_new_string(u.signature_rules));
+		json_object_object_add(r, "receiptVerificationKey",
+		                       json_object_new_string(u.verification_key));
+		json_object_object_add(r, "updateIndex", json_object_new_int64(u.index));
+		json_object_object_add(r, "updateCount", json_object_new_int64(u.count));
+		rpc_result_obj(c, r);
+	}
+	store_update_fini(&u);
+}
+
+/* WorkOrderReceiptLookUp(Next). */
+static void lookup(struct rpc_call *c, const char *after)
+{
+	struct store_lookup f = {.limit = LOOKUP_LIMIT, .status = -1, .after = after};
+	struct store_ids ids;
+	int64_t st = -1;
+
+	f.a = rpc_str(c, "workerServiceId", ID_MAX, 0);
+	if (!c->reply)
+		f.b = rpc_str(c, "workerId", ID_MAX, 0);
+	if (!c->reply)
+		f.c = rpc_str(c, "requesterId", ID_MAX, 0);
+	/* EEA names it receiptStatus; Avalon's SDK sends requestCreateStatus */
+	if (c->reply || rpc_int(c, "receiptStatus", &st, 0) < 0 ||
+	    (st == -1 && rpc_int(c, "requestCreateStatus", &st, 0) < 0))
+		return;
+	f.status = st == 255 ? -1 : st;
+	if (store_lookup_receipts(c->g->store, &f, &ids) != 0) {
+		store_ids_fini(&ids);
+		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", NULL);
+		return;
+	}
+	rpc_lookup_result(c, &ids);
+	store_ids_fini(&ids);
+}
+
+void api_receipt_lookup(struct rpc_call *c)
+{
+	lookup(c, NULL);
+}
+
+void api_receipt_lookup_next(struct rpc_call *c)
+{
+	const char *tag = rpc_str(c, "lastLookUpTag", ID_MAX, 1);
+
+	if (tag)
+		lookup(c, tag);
+}
+
+/* The update data of a final order: the worker's response hash and
+ * signature, or the error it ended with. */
+static char *completion_data(const char *wo_id, int state, const char *result)
+{
+	json_object *r = json_tokener_parse(result), *d = json_object_new_object();
+	uint8_t wh[TCW_SHA256_SIZE];
+	const char *sig = NULL;
+	struct tcw_error e = {0};
+	char *out = NULL, *hex = NULL;
+
+	if (!d)
+		goto out;
+	if (state == ORDER_DONE && r && tcw_eea_result_hash(r, wh, &sig, &e) == 0 &&
+	    (hex = tcw_hex_encode(wh, sizeof(wh))) != NULL) {
+		json_object_object_add(d, "workOrderId", json_object_new_string(wo_id));
+		json_object_object_add(d, "workOrderResponseHash", json_object_new_string(hex));
+		json_object_object_add(d, "workerSignature", json_object_new_string(sig));
+	} else {
+		json_object_object_add(d, "workOrderId", json_object_new_string(wo_id));
+		json_object_object_add(d, "error", r ? json_object_get(r) : NULL);
+	}
+	out = strdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN |
+	                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	free(hex);
+	json_object_put(r);
+	json_object_put(d);
+	return out;
+}
+
+/* The gateway's completion update, signed with its key (see gateway.h). */
+int gw_completion(void *ctx, const char *work_order_id, int state, const char *result,
+                  struct store_update *u)
+{
+	struct gw *g = ctx;
+	uint8_t digest[TCW_SHA256_SIZE], der[TCW_ECDSA_DER_MAX];
+	size_t der_len = 0;
+
+	memset(u, 0, sizeof(*u));
+	u->update_type = state == ORDER_DONE ? STORE_RECEIPT_COMPLETED : STATUS_FAILED;
+	u->update_data = completion_data(work_order_id, state, result ? result : "null");
+	if (!u->update_data ||
+	    tcw_eea_receipt_update_digest(work_order_id, u->update_type, u->update_data, digest) ||
+	    tcw_keys_sign(g->keys, digest, der, &der_len)) {
+		store_update_fini(u);
+		log_error("order %s: cannot sign its receipt completion", work_order_id);
+		return -1;
+	}
+	u->update_signature = tcw_b64_encode(der, der_len, NULL);
+	u->updater_id = strdup(g->updater_id);
+	u->signature_rules = strdup(RULES);
+	u->verification_key = strdup(g->receipt_pem);
+	if (!u->update_signature || !u->updater_id || !u->signature_rules || !u->verification_key) {
+		store_update_fini(u);
+		return -1;
+	}
+	return 0;
+}
