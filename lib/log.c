@@ -75,5 +75,5 @@ uint64_t tcwi_spell_end(struct tcwi_spell *s)
 /* Logs the counts of the rate-limited warnings; see tcw.h. */
 void tcw_log_flush(void)
 {
-	tcwi_workorder_log_flush();
+	tcwi_nonce_log_flush();
 }

@@ -43,6 +43,7 @@ struct wo {
 	char name[TCWI_MAX_WORKLOAD_NAME + 1]; /* decoded workloadId */
 	struct tcwi_session s;
 	int key_rejected; /* encryptedSessionKey did not open: s.key is random */
+	int key_cached;   /* s.key came from the unwrap cache: sent before */
 	uint8_t rh[TCW_SHA256_SIZE];
 	struct tcwi_item in[TCWI_MAX_ITEMS];
 	size_t in_count;
@@ -301,27 +302,26 @@ static int parse_items(struct wo *w, const char *key, int required, struct tcwi_
 /* ---- request integrity (protocol.md §7) ---------------------------------- */
 
 /*
- * RSA-decrypts encryptedSessionKey into the 32-byte session key. When it
- * does not open, a random key takes its place and the order goes on to the
- * request hash check, which then fails: RSA failures and hash failures take
- * the same path and give the same reply (no padding oracle, protocol.md
- * §12.8).
+ * RSA-decrypts encryptedSessionKey into the 32-byte session key, through
+ * the unwrap cache. When it does not open, a random key takes its place
+ * and the order goes on to the request hash check, which then fails: RSA
+ * failures and hash failures take the same path and give the same reply
+ * (no padding oracle, protocol.md §12.8); the cache keeps both alike.
  */
 static int open_session_key(struct wo *w)
 {
 	uint8_t *esk = NULL;
-	size_t size = 0, n = 0;
+	size_t size = 0;
 	int ret = tcw_hex_decode(w->esk, w->esk_len, &esk, &size);
 
 	if (ret < 0)
 		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTEGRITY;
-	ret = tcw_keys_rsa_decrypt(w->s.keys, esk, size, w->s.key, sizeof(w->s.key), &n);
+	ret = tcwi_unwrap(w->s.keys, w->p->key_cache, esk, size, w->s.key, &w->key_rejected,
+	                  &w->key_cached);
 	free(esk);
-	if (ret < 0 || n != sizeof(w->s.key)) {
-		w->key_rejected = 1;
-		return tcw_random_bytes(w->s.key, sizeof(w->s.key));
-	}
-	return TCW_OK;
+	/* a reused session key: an item iv is the only IV it may use */
+	w->s.strict_iv = w->key_cached;
+	return ret;
 }
 
 /* Computes RH and checks it against the decrypted encryptedRequestHash. */
@@ -433,10 +433,12 @@ static int kept_reply(const struct tcw_processor *p, const struct tcwi_wo_outcom
 	return 1;
 }
 
-/* Decrypts every inData item and unwraps the data keys of outData templates. */
+/* Decrypts every inData item and unwraps the data keys of outData
+ * templates; a template key that did not unwrap fails the order once all
+ * are done. */
 static int open_items(struct wo *w, struct tcw_error *e)
 {
-	int ret;
+	int ret, rejected = 0;
 
 	for (size_t i = 0; i < w->in_count; i++)
 		if (tcwi_item_decrypt(&w->s, &w->in[i], e) < 0)
@@ -445,8 +447,9 @@ static int open_items(struct wo *w, struct tcw_error *e)
 		ret = tcwi_item_unwrap(&w->s, &w->out[i]);
 		if (ret < 0)
 			return tcw_error_set(e, ret, NULL);
+		rejected |= w->out[i].dek_rejected;
 	}
-	return TCW_OK;
+	return rejected ? tcw_error_set(e, TCW_ERR_INTEGRITY, NULL) : TCW_OK;
 }
 
 /* ---- workload and result (protocol.md §8-§9) -------------------------- */
@@ -594,43 +597,6 @@ out:
 	return ret;
 }
 
-/* Reference-format orders (protocol.md §12.1) come in streams: their
- * warning is logged once per spell, with a count (log.c). */
-static struct tcwi_spell g_reuse_spell;
-
-#define REUSE_WARNING                                                                              \
-	"result encrypted with the session key and sessionKeyIv (AES-GCM nonce reuse, see "        \
-	"docs/protocol.md 12.1)"
-
-/* Logs the count of nonce-reuse results not logged in the current spell. */
-static void log_reuse_count(uint64_t n)
-{
-	if (n > 0)
-		tcw_logf(TCW_LOG_WARN,
-		         "%llu more work orders answered with AES-GCM nonce reuse were not logged "
-		         "since the last warning",
-		         (unsigned long long)n);
-}
-
-/* The nonce-reuse warning for work order wo_id, once per spell. */
-static void warn_nonce_reuse(const char *wo_id)
-{
-	uint64_t quiet = 0;
-
-	if (!tcwi_spell_hit(&g_reuse_spell, &quiet))
-		return;
-	log_reuse_count(quiet);
-	tcw_logf(TCW_LOG_WARN,
-	         "work order %s: " REUSE_WARNING "; more in the next %d s are counted, not logged",
-	         wo_id, TCW_LOG_SPELL_SECONDS);
-}
-
-/* Ends the nonce-reuse spell, logging its count; see internal.h. */
-void tcwi_workorder_log_flush(void)
-{
-	log_reuse_count(tcwi_spell_end(&g_reuse_spell));
-}
-
 /* Encrypts the outputs, signs WH and serialises the result reply. */
 static int build_result(struct wo *w, json_object *id, char **reply, size_t *size,
                         struct tcw_error *e)
@@ -645,6 +611,9 @@ static int build_result(struct wo *w, json_object *id, char **reply, size_t *siz
 	for (size_t i = 0; i < w->out_count; i++)
 		tmpl[i] = &w->out[i];
 	tcwi_items_sort(tmpl, w->out_count);
+	/* a reused session key: no output may fall back to sessionKeyIv */
+	if (w->key_cached && n > w->out_count)
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "outData");
 	for (size_t i = 0; i < n; i++) {
 		const struct tcwi_item *t = i < w->out_count ? tmpl[i] : NULL;
 		struct tcw_buf *o = &w->call.out[i];
@@ -672,7 +641,7 @@ static int build_result(struct wo *w, json_object *id, char **reply, size_t *siz
 	if (ret == TCW_OK)
 		ret = result_json(w, id, nonce, items, lens, n, signature, reply, size);
 	if (ret == TCW_OK && reused)
-		warn_nonce_reuse(w->wo_id);
+		tcwi_warn_nonce_reuse(w->wo_id);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(data[i]);
@@ -709,6 +678,7 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 	w->p = p;
 	w->params = params;
 	w->s.keys = p->keys;
+	w->s.cache = p->key_cache;
 	ret = parse_ids(w, e);
 	out->wo_id = w->wo_id;
 	if (ret == TCW_OK && !p->keys)
@@ -742,6 +712,8 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 		ret = TCW_OK;
 		goto out;
 	}
+	if (ret == TCW_OK && w->key_cached)
+		ret = tcwi_check_reused_key(&w->s, w->in, w->in_count, w->out, w->out_count, e);
 	if (ret == TCW_OK)
 		ret = open_items(w, e);
 	if (ret == TCW_OK)

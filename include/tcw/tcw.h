@@ -248,6 +248,42 @@ struct tcw_runner {
 	void *ctx;
 };
 
+/* ---- the unwrap cache (keycache.c) ------------------------------------ */
+
+/* Default, largest entries and largest TTL of a key cache. */
+#define TCW_KEY_CACHE_DEFAULT 4096u
+#define TCW_KEY_CACHE_MAX 1000000u
+#define TCW_KEY_CACHE_DEFAULT_TTL 300u
+#define TCW_KEY_CACHE_MAX_TTL 86400u
+
+/* Recent RSA-OAEP unwraps (encryptedSessionKey, and per-item data keys
+ * without their session-key layer), keyed by SHA-256 of the worker key's
+ * fingerprint and the ciphertext, shared by the processing threads: a
+ * repeated ciphertext costs a hash lookup instead of an RSA decryption. A
+ * ciphertext that does not unwrap is kept like one that does, with the
+ * random key that stands in for it, so the cache reveals nothing about
+ * padding. Memory is mapped at the first entry, left out of core dumps
+ * (MADV_DONTDUMP), and every key is wiped when dropped and at free. */
+struct tcw_key_cache;
+
+/* What a key cache did. */
+struct tcw_key_cache_stats {
+	uint64_t entries;   /* unwraps held now */
+	uint64_t hits;      /* lookups answered from the cache */
+	uint64_t misses;    /* lookups that needed an RSA decryption */
+	uint64_t evictions; /* entries dropped before their time to make room */
+	uint64_t expired;   /* entries dropped at the end of their ttl */
+};
+
+/* A cache of entries (1..TCW_KEY_CACHE_MAX) unwraps, each kept ttl_seconds
+ * (1..TCW_KEY_CACHE_MAX_TTL) after it was made; *out caller frees with
+ * tcw_key_cache_free. TCW_ERR_INVALID_PARAM or TCW_ERR_NOMEM. */
+int tcw_key_cache_new(size_t entries, uint32_t ttl_seconds, struct tcw_key_cache **out);
+/* Wipes every key, frees the cache and sets *c to NULL (NULL-safe). */
+void tcw_key_cache_free(struct tcw_key_cache **c);
+/* The cache's counters now (thread-safe). */
+struct tcw_key_cache_stats tcw_key_cache_get_stats(struct tcw_key_cache *c);
+
 /* Everything the processor needs; borrowed for each call. */
 struct tcw_processor {
 	const struct tcw_keys *keys;
@@ -287,6 +323,13 @@ struct tcw_processor {
 			    const uint8_t request_sha256[TCW_SHA256_SIZE], const char *reply,
 			    size_t size);
 	void *store_ctx;
+	/* Unwrap cache, NULL = every key is RSA-decrypted. When the session
+	 * key of an order comes from it (a repeated encryptedSessionKey), the
+	 * order must not reuse an AES-GCM nonce (protocol.md §12.1): every
+	 * item that uses the session key needs its own iv, not sessionKeyIv,
+	 * and the result needs an outData template per output; otherwise
+	 * "Invalid parameter: <field>". */
+	struct tcw_key_cache *key_cache;
 };
 
 /* Handles one request frame (any bytes) and returns the reply text in
