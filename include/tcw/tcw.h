@@ -356,6 +356,24 @@ int tcw_call_input_text(const struct tcw_wl_call *call, size_t i,
 
 /* ---- client side: build requests, verify and decrypt replies -------- */
 
+/* A requester session (tcclient --session-reuse): one random session key,
+ * RSA-OAEP-wrapped once for a worker's encryption key, serving up to
+ * max_orders orders (1..TCW_SESSION_MAX_ORDERS). Every AES-GCM encryption
+ * under it uses a fresh random 96-bit IV: sessionKeyIv for the request
+ * hash, an item iv for each input, an outData template with its own iv for
+ * each output. Not thread-safe: one session per building thread. */
+struct tcw_session;
+#define TCW_SESSION_MAX_ORDERS 1048576u
+/* A new session for the worker key encryption_key_pem; *out caller frees
+ * with tcw_session_free. TCW_ERR_INVALID_PARAM (max_orders out of range),
+ * TCW_ERR_CRYPTO (a bad key) or TCW_ERR_NOMEM. */
+int tcw_session_new(const char *encryption_key_pem, size_t max_orders,
+		    struct tcw_session **out);
+/* Wipes and frees a session, sets *s to NULL (NULL-safe). */
+void tcw_session_free(struct tcw_session **s);
+/* Orders built under s so far; it serves no more after max_orders. */
+size_t tcw_session_orders(const struct tcw_session *s);
+
 /* Options for tcw_order_build; zero-initialised = the reference client. */
 struct tcw_order_options {
 	const char *worker_id;  /* hex; NULL = hex(H("graphene-hello")) */
@@ -375,6 +393,13 @@ struct tcw_order_options {
 	 * requesterSignature (base64 DER ECDSA over the request hash) and
 	 * verifyingKey (its SPKI PEM), §7. */
 	const uint8_t *signing_key;
+	/* Non-NULL: build under this session instead (nonce_safe is then
+	 * ignored): its session key and encryptedSessionKey, a fresh
+	 * sessionKeyIv, inputs under the session key (encryptedDataEncryption
+	 * Key "") each with its own iv, out_items (0 = 1) templates under the
+	 * session key each with its own iv. TCW_ERR_INVALID_PARAM once the
+	 * session has served its max_orders. */
+	struct tcw_session *session;
 };
 
 /* One built work order: keys, ids and the request text. Opaque. */
