@@ -65,15 +65,36 @@ fuzz: fuzz-build
 test-fuzz: fuzz-build
 	@cd $(FUZZ_DIR) && ctest $(CTEST_FLAGS) -L '^fuzz$$' -j $(JOBS)
 
-# Sanitizer build first, a short fuzz run, then the release build, whose
-# summary ends the run.
-test: test-asan test-fuzz test-release
+# The enclave tests (tests/gramine/run.sh, docs/sgx.md): Gramine's
+# gramine-direct from PATH or /opt/gramine; each variant in its own build
+# folder under the release tree. `make gramine-test` exits 2 without
+# Gramine; `make test` then prints why they were skipped.
+.PHONY: gramine-test test-gramine gramine-check
+gramine-check:
+	@bash tests/gramine/run.sh --check
+gramine-test: gramine-check deps deps-detect build
+	@TCW_BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) bash tests/gramine/run.sh
+test-gramine: deps deps-detect build
+	@TCW_BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) bash tests/gramine/run.sh --skip-ok
+
+# Sanitizer build first, a short fuzz run, the enclave tests, then the
+# release build, whose summary ends the run.
+test: test-asan test-fuzz test-gramine test-release
 
 # Throughput, latency, memory and start-up figures next to the crypto bound
 # (bench/README.md); a few minutes, best on an otherwise idle machine.
 .PHONY: bench
 bench: deps build
 	@bash bench/run.sh $(BUILD_DIR)
+
+# Debian packages into $(BUILD_DIR)/deb/ (docs/packaging.md); test-deb installs,
+# runs, upgrades and purges them in a Debian 12 chroot (root, minutes).
+.PHONY: deb test-deb
+deb: deps deps-detect
+	@bash scripts/build-deb.sh $(BUILD_DIR)
+
+test-deb: deb
+	@bash scripts/test-deb.sh $(BUILD_DIR)
 
 install: build
 	@DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR) --prefix $(PREFIX)

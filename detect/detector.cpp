@@ -3,6 +3,8 @@
  * detector.cpp - the project's only C++: runs OpenCV's cascade classifiers
  * and DNN module behind the C interface of detector.h. No exception leaves
  * this file; decoded pixels are wiped before their memory is released.
+ * Pictures are decoded and encoded by imageio.c (libpng, libjpeg-turbo),
+ * not by OpenCV's imgcodecs.
  */
 #include <cstdio>
 #include <cstdlib>
@@ -14,11 +16,11 @@
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/dnn.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
 #include "detector.h"
+#include "imageio.h"
 
 struct tcd_detector {
 	std::vector<std::string> cascade_labels;
@@ -315,44 +317,56 @@ int precheck(const tcd_detector *d, const uint8_t *data, size_t size, char *err,
 	return TCD_OK;
 }
 
-/* Copies the detections and the encoded annotated image into res. */
-int publish(std::vector<tcd_box> &boxes, std::vector<uchar> &encoded, bool want_image,
+/* Copies the detections into res; the encoded image (owned) moves there. */
+int publish(std::vector<tcd_box> &boxes, uint8_t *encoded, size_t encoded_size,
             struct tcd_result *res)
 {
 	size_t n = std::min(boxes.size(), (size_t)TCD_MAX_BOXES);
 
+	res->image = encoded;
+	res->image_size = encoded_size;
 	res->boxes = (tcd_box *)std::calloc(n > 0 ? n : 1, sizeof(tcd_box));
 	if (res->boxes == nullptr)
 		return TCD_ERR_NOMEM;
 	if (n > 0)
 		std::memcpy(res->boxes, boxes.data(), n * sizeof(tcd_box));
 	res->count = n;
-	if (want_image) {
-		res->image = (uint8_t *)std::malloc(encoded.size() > 0 ? encoded.size() : 1);
-		if (res->image == nullptr)
-			return TCD_ERR_NOMEM;
-		std::memcpy(res->image, encoded.data(), encoded.size());
-		res->image_size = encoded.size();
-	}
 	return TCD_OK;
 }
+
+/* Frees a decoded picture when it goes out of scope, also on an exception. */
+struct image_guard {
+	tcd_image &img;
+	explicit image_guard(tcd_image &i) : img(i)
+	{
+	}
+	~image_guard()
+	{
+		tcd_image_free(&img);
+	}
+	image_guard(const image_guard &) = delete;
+	image_guard &operator=(const image_guard &) = delete;
+};
 
 /* The body of tcd_detect, allowed to throw. */
 int detect(tcd_detector *d, const uint8_t *data, size_t size, const char *ext,
            struct tcd_result *res, char *err, size_t errsize)
 {
-	cv::Mat raw(1, (int)size, CV_8U, const_cast<uint8_t *>(data));
-	cv::Mat img = cv::imdecode(raw, cv::IMREAD_COLOR), gray;
-	wipe_guard g1(img), g2(gray);
+	tcd_image pic = {};
+	image_guard g0(pic);
+	cv::Mat gray;
+	wipe_guard g2(gray);
 	std::vector<tcd_box> boxes;
-	std::vector<uchar> encoded;
+	uint8_t *encoded = nullptr;
+	size_t encoded_size = 0;
 	double s = 1.0;
-	int b = 0, rc = TCD_OK;
+	int b = 0, rc;
 
-	if (img.empty()) {
-		tcd_set_err(err, errsize, "the image does not decode");
-		return TCD_ERR_NOT_IMAGE;
-	}
+	rc = tcd_image_decode(data, size, &pic, err, errsize);
+	if (rc != TCD_OK)
+		return rc;
+	/* the decoded pixels, not copied; pic owns (and wipes) them */
+	cv::Mat img(pic.height, pic.width, CV_8UC3, pic.bgr, pic.stride);
 	res->width = img.cols;
 	res->height = img.rows;
 	if (!d->cascades.empty()) {
@@ -364,15 +378,10 @@ int detect(tcd_detector *d, const uint8_t *data, size_t size, const char *ext,
 		rc = run_dnn(d, img, boxes, err, errsize);
 	if (rc == TCD_OK && ext != nullptr) {
 		annotate(img, boxes);
-		if (!cv::imencode(ext, img, encoded)) {
-			tcd_set_err(err, errsize, "cannot encode the annotated image");
-			rc = TCD_ERR_BACKEND;
-		}
+		rc = tcd_image_encode(&pic, ext, &encoded, &encoded_size, err, errsize);
 	}
 	if (rc == TCD_OK)
-		rc = publish(boxes, encoded, ext != nullptr, res);
-	if (!encoded.empty())
-		std::memset(encoded.data(), 0, encoded.size());
+		return publish(boxes, encoded, encoded_size, res);
 	return rc;
 }
 

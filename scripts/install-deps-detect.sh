@@ -15,7 +15,8 @@ PACKAGES=(
   g++                       # the one C++ file that calls OpenCV's C++ API
   libopencv-core-dev        # cv::Mat (headers in /usr/include/opencv4)
   libopencv-imgproc-dev     # grey conversion, resizing, drawing boxes and labels
-  libopencv-imgcodecs-dev   # PNG / JPEG / BMP decoding and encoding
+  libpng-dev                # PNG decoding and encoding (detect/imageio.c)
+  libjpeg-dev               # JPEG decoding (libjpeg-turbo)
   libopencv-objdetect-dev   # cascade classifiers
   libopencv-dnn-dev         # DNN detector (ONNX, Caffe, TensorFlow, Darknet models)
   opencv-data               # trained cascades: faces, eyes, bodies, cat faces, plates

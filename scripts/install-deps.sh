@@ -18,6 +18,9 @@ PACKAGES=(
   python3-dev                               # embedded CPython for Python workloads (python3-embed)
   python3 python3-zmq python3-pycryptodome python3-ecdsa  # independent interop peer
   docker-compose python3-jinja2 shellcheck strace  # deploy/ checks: compose config, manifest, scripts
+  man-db bash-completion                    # man pages render (man -l), completion tests
+  systemd                                   # systemd-analyze verify/security of the unit
+  debhelper dpkg-dev fakeroot lintian debootstrap  # make deb (debian/), make test-deb (chroot)
 )
 
 missing=()

@@ -37,6 +37,7 @@ enum opt_id {
 	OPT_WORKLOAD_TIMEOUT,
 	OPT_THREADS,
 	OPT_QUEUE,
+	OPT_LOG_FORMAT,
 	OPT_RESPONSE_STORE,
 	OPT_KEY_CACHE,
 	OPT_KEY_CACHE_TTL,
@@ -58,6 +59,7 @@ static const char *const g_keys[OPT_COUNT] = {
     [OPT_REPLAY_CACHE] = "replay-cache", [OPT_REPLAY_TTL] = "replay-ttl",
     [OPT_REPLAY_FILE] = "replay-file", [OPT_WORKLOAD_TIMEOUT] = "workload-timeout-ms",
     [OPT_THREADS] = "threads", [OPT_QUEUE] = "queue",
+    [OPT_LOG_FORMAT] = "log-format",
     [OPT_RESPONSE_STORE] = "response-store-bytes",
     [OPT_KEY_CACHE] = "key-cache", [OPT_KEY_CACHE_TTL] = "key-cache-ttl",
 };
@@ -97,6 +99,8 @@ static void print_usage(FILE *out)
 	        "                           working directory, else the installed one)\n"
 	        "  --rsa-bits N             RSA key size: 2048, 3072 or 4096 (default %u)\n"
 	        "  --log-level LEVEL        error, warn, info or debug (default info)\n"
+	        "  --log-format FORMAT      text or json (one object per line: time, level,\n"
+	        "                           message, work_order_id); default text\n"
 	        "  --max-message-bytes N    largest request accepted, 1..%lu (default %u)\n"
 	        "  --config FILE            INI file with the long option names as keys\n"
 	        "                           (bind = ..., except config and regenerate-keys;\n"
@@ -311,6 +315,12 @@ static int option_apply(struct worker_config *cfg, int id, const char *value, ch
 		}
 		cfg->log_level = level;
 		return 0;
+	case OPT_LOG_FORMAT:
+		if (log_format_parse(value, &cfg->log_format) != 0) {
+			snprintf(why, whysize, "invalid value '%s' (expected text or json)", shown);
+			return TCW_ERR_INVALID_PARAM;
+		}
+		return 0;
 	case OPT_MAX_MESSAGE:
 		if (parse_decimal(value, &n) != 0 || n < 1 || n > CONFIG_MAX_MESSAGE_LIMIT) {
 			snprintf(why, whysize,
@@ -499,6 +509,7 @@ static int parse_args(int argc, char **argv, const char **given, struct worker_c
 	    {"workload", required_argument, NULL, OPT_WORKLOAD},
 	    {"rsa-bits", required_argument, NULL, OPT_RSA_BITS},
 	    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
 	    {"max-message-bytes", required_argument, NULL, OPT_MAX_MESSAGE},
 	    {"attestation-dir", required_argument, NULL, OPT_ATTEST_DIR},
 	    {"attestation-bind-encryption-key", no_argument, NULL, OPT_ATTEST_BIND_ENC},

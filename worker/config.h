@@ -32,6 +32,7 @@ struct worker_config {
 	char *workload;     /* path of workloads.json */
 	unsigned rsa_bits;  /* 2048, 3072 or 4096 */
 	int log_level;      /* TCW_LOG_* */
+	int log_format;     /* --log-format: LOG_FORMAT_TEXT or LOG_FORMAT_JSON */
 	size_t max_message; /* largest request frame, bytes */
 	char *config_file;  /* --config FILE or NULL */
 	size_t replay_entries;        /* --replay-cache: ids remembered, 0 = off */

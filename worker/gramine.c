@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* gramine.c - Gramine detection and the bind-address check that keeps libzmq from aborting. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,4 +76,39 @@ int gramine_startup_check(const char *bind)
 		return TCW_ERR_INVALID_PARAM;
 	}
 	return 0;
+}
+
+/* Refuses the insecure test key inside SGX; see gramine.h. */
+int gramine_check_test_key(const char *attestation_dir, char *why, size_t whysize)
+{
+	const char *env = getenv(GRAMINE_TEST_KEY_ENV);
+	char path[4096], type[64], shown[LOG_ESCAPED_SIZE];
+	ssize_t n;
+	int fd;
+
+	if (env == NULL || env[0] == '\0' || strcmp(env, "0") == 0)
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/attestation_type", attestation_dir) >=
+	    sizeof(path))
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1; /* no attestation files: not SGX */
+	n = read(fd, type, sizeof(type) - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	while (n > 0 && (type[n - 1] == '\n' || type[n - 1] == ' ' || type[n - 1] == '\0'))
+		n--;
+	type[n] = '\0';
+	if (strcmp(type, "none") == 0)
+		return 1;
+	log_escape(shown, sizeof(shown), type, (size_t)n, LOG_NAME_MAX);
+	snprintf(why, whysize,
+	         "%s is set: the manifest was rendered with SEAL_KEY=insecure-test, whose "
+	         "sealing key is written in the manifest, but %s says this is an SGX enclave "
+	         "(attestation type '%s'); refusing to keep keys under a key the host knows. "
+	         "Render with SEAL_KEY=_sgx_mrenclave or _sgx_mrsigner",
+	         GRAMINE_TEST_KEY_ENV, path, shown);
+	return TCW_ERR_INVALID_PARAM;
 }

@@ -24,4 +24,16 @@ int gramine_check_bind(const char *endpoint, char *why, size_t whysize);
  * Returns 0 or TCW_ERR_INVALID_PARAM. */
 int gramine_startup_check(const char *bind);
 
+/* Environment variable a manifest rendered with SEAL_KEY=insecure-test sets:
+ * its encrypted mount uses a key written in the manifest, for tests under
+ * gramine-direct only. */
+#define GRAMINE_TEST_KEY_ENV "TCW_INSECURE_TEST_KEY"
+/* Refuses the test sealing key in SGX: when GRAMINE_TEST_KEY_ENV is set to a
+ * non-empty value other than "0" and attestation_dir/attestation_type exists
+ * and names an attestation type other than "none" (an SGX enclave), writes
+ * the reason into why and returns TCW_ERR_INVALID_PARAM. Returns 1 when
+ * the key is set outside SGX (allowed: gramine-direct), 0 when it is not
+ * set. */
+int gramine_check_test_key(const char *attestation_dir, char *why, size_t whysize);
+
 #endif /* TCW_WORKER_GRAMINE_H */

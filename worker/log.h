@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* log.h - the worker's timestamped stderr logger, also libtcw's log handler. */
+/* log.h - the daemons' stderr logger (text, journal or JSON lines), also libtcw's log handler. */
 #ifndef TCW_WORKER_LOG_H
 #define TCW_WORKER_LOG_H
 
@@ -19,6 +19,15 @@
 /* Buffer size that holds any log_escape() output for LOG_NAME_MAX input. */
 #define LOG_ESCAPED_SIZE (LOG_NAME_MAX * 4 + 8)
 
+/* How records are written to stderr. */
+enum log_format {
+	LOG_FORMAT_TEXT = 0, /* "<UTC time> LEVEL message" */
+	LOG_FORMAT_JSON,     /* {"time","level","message"[,"work_order_id"]} per line */
+};
+
+/* Longest work order id kept for log records (longer ones are cut). */
+#define LOG_WORK_ORDER_MAX 256
+
 /* Sets the most verbose level written (a TCW_LOG_* value). */
 void log_set_level(int level);
 /* Non-zero when lines at level are written. */
@@ -26,7 +35,21 @@ int log_enabled(int level);
 /* Parses "error", "warn", "info" or "debug" (any case) into *level;
  * 0 or TCW_ERR_INVALID_PARAM. */
 int log_level_parse(const char *text, int *level);
-/* Writes one line "<UTC time> LEVEL message" to stderr and flushes it;
+/* Parses "text" or "json" (any case) into *format (a LOG_FORMAT_* value);
+ * 0 or TCW_ERR_INVALID_PARAM. */
+int log_format_parse(const char *text, int *format);
+/* Sets the record format and looks at the environment once: when
+ * JOURNAL_STREAM names the file stderr is (systemd's journal), records get
+ * a "<N>" syslog priority prefix and text records lose their timestamp and
+ * level name (the journal adds both). Call before the first record. */
+void log_set_format(int format);
+/* Non-zero when log_set_format found stderr to be the journal. */
+int log_to_journal(void);
+/* Names the work order this thread is handling in the records it writes
+ * from now on (JSON "work_order_id"; id[0..len) is copied, escaped and cut
+ * at LOG_WORK_ORDER_MAX); NULL forgets it. */
+void log_set_work_order(const char *id, size_t len);
+/* Writes one record (see log_set_format) to stderr and flushes it;
  * control characters in the message are escaped. */
 void log_msg(int level, const char *fmt, ...) LOG_PRINTF(2, 3);
 /* va_list form of log_msg. */

@@ -44,6 +44,14 @@ static int install_signals(void)
 	return 0;
 }
 
+/* tcw_processor.seen: names the work order in this thread's log records
+ * (pool.c forgets it after the reply), then asks the replay cache, if any. */
+static int seen_hook(void *ctx, const char *work_order_id, size_t len)
+{
+	log_set_work_order(work_order_id, len);
+	return ctx != NULL ? replay_service_seen(ctx, work_order_id, len) : TCW_OK;
+}
+
 /* Generates or loads the worker keys (keystore.c), collects the SGX
  * evidence (attestation.c) and builds the signup reply, once. */
 static int make_identity(const struct worker_config *cfg, struct tcw_keys **keys, char **signup)
@@ -72,6 +80,22 @@ static int make_identity(const struct worker_config *cfg, struct tcw_keys **keys
 	return 0;
 }
 
+/* Refuses the test sealing key of a SEAL_KEY=insecure-test manifest in SGX
+ * (gramine.c) and warns about it elsewhere. */
+static int test_key_check(const struct worker_config *cfg)
+{
+	char why[1024 + LOG_ESCAPED_SIZE];
+	int rc = gramine_check_test_key(cfg->attestation_dir, why, sizeof(why));
+
+	if (rc < 0)
+		log_error("%s", why);
+	else if (rc > 0)
+		log_warn("%s: the keys file is sealed with a test key written in the manifest "
+		         "(SEAL_KEY=insecure-test); for gramine-direct tests only",
+		         GRAMINE_TEST_KEY_ENV);
+	return rc < 0 ? rc : 0;
+}
+
 /* Loads workloads and keys, then serves; returns the process exit status. */
 static int run(const struct worker_config *cfg)
 {
@@ -89,7 +113,7 @@ static int run(const struct worker_config *cfg)
 	log_info("tcworker %s starting", TCW_VERSION);
 	log_info("python: %s", pyhost_describe());
 	pyhost_set_paths(cfg->python_paths, cfg->python_path_count);
-	if (gramine_startup_check(cfg->bind) != 0) {
+	if (gramine_startup_check(cfg->bind) != 0 || test_key_check(cfg) != 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -128,6 +152,7 @@ static int run(const struct worker_config *cfg)
 	proc.signup_json = signup;
 	proc.max_message_size = cfg->max_message;
 	replay_service_hooks(replay, &proc);
+	proc.seen = seen_hook; /* names the order in log lines, then records it */
 	proc.key_cache = key_cache;
 	proc.workload_timeout_ms = cfg->workload_timeout_ms;
 	so.bind = cfg->bind;
@@ -165,6 +190,7 @@ int main(int argc, char **argv)
 		return rc == 0 ? EXIT_SUCCESS : rc == TCW_ERR_NOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	log_set_level(cfg.log_level);
+	log_set_format(cfg.log_format);
 	tcw_set_log_handler(log_lib_handler);
 	if (install_signals() != 0) {
 		log_error("cannot install signal handlers");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* pool.c - processing threads: take a request, run tcw_process_frame, push the reply. */
+/* pool.c - processing threads: take a request, run tcw_process_frame, queue the reply. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,30 +15,16 @@
 
 /* What every processing thread shares; all borrowed. */
 struct pool_shared {
-	void *zctx;
-	const char *endpoint;
+	struct replyq *replies;
 	struct reqqueue *q;
 	const struct tcw_processor *proc;
 };
 
-/* One processing thread: its PUSH socket, created and connected by
- * pool_start and handed over when the thread starts. */
-struct pool_worker {
-	const struct pool_shared *sh;
-	void *push;
-	pthread_t thread;
-};
-
 struct pool {
 	struct pool_shared shared;
-	struct pool_worker *workers;
-	unsigned count;   /* workers with a socket */
-	unsigned started; /* workers with a running thread */
+	pthread_t *threads;
+	unsigned started; /* threads running */
 };
-
-/* Sent when not even an error reply could be allocated. */
-static const char g_fallback_reply[] =
-    "{\"jsonrpc\":\"2.0\",\"id\":0,\"error\":{\"code\":1,\"message\":\"Internal error\"}}";
 
 /* Parses text as JSON for the debug line only; NULL when it is not JSON. */
 static json_object *parse_for_log(const void *text, size_t size)
@@ -134,105 +120,46 @@ int pool_handle(const struct tcw_processor *p, const void *frame, size_t size, i
 		          multipart ? " (multipart)" : "", size, elapsed_ms(&start),
 		          *reply != NULL ? reply_code(*reply, *reply_size) : 1);
 	}
+	log_set_work_order(NULL, 0); /* named by the seen hook (main.c) */
 	return rc;
 }
 
-/* zmq_msg free function for replies built by tcw_process_frame. */
-static void free_reply(void *data, void *hint)
-{
-	(void)hint;
-	free(data);
-}
-
-/* Sends msg on sock (flags), retrying on EINTR; 0 or -1 (logged). */
-static int send_part(void *sock, zmq_msg_t *msg, int flags)
-{
-	while (zmq_msg_send(msg, sock, flags) < 0) {
-		if (zmq_errno() == EINTR)
-			continue;
-		log_error("cannot hand a reply to the I/O thread: %s", zmq_strerror(zmq_errno()));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Sends r's routing frames and then reply[0..size) as one message. The
- * reply buffer is handed to ZMQ without a copy (freed by ZMQ once sent);
- * when reply is NULL the fixed internal-error reply goes instead.
- */
-static void send_reply(void *push, struct request *r, char *reply, size_t size)
-{
-	zmq_msg_t body;
-	size_t i;
-
-	for (i = 0; i < r->env_count; i++) {
-		if (send_part(push, &r->env[i], ZMQ_SNDMORE) != 0) {
-			free(reply);
-			return;
-		}
-	}
-	if (reply == NULL || zmq_msg_init_data(&body, reply, size, free_reply, NULL) != 0) {
-		free(reply);
-		zmq_msg_init_data(&body, (void *)g_fallback_reply, sizeof(g_fallback_reply) - 1,
-		                  NULL, NULL);
-	}
-	if (send_part(push, &body, 0) != 0)
-		zmq_msg_close(&body);
-}
-
-/* Answers one request: the reply to its body frame, or the error reply of
- * a multi-part body. */
-static void process_one(void *push, const struct tcw_processor *proc, struct request *r)
+/* Answers one request: its reply (NULL when none could be built, for the
+ * fixed internal-error reply) goes with it to the I/O thread. */
+static void process_one(const struct pool_shared *sh, struct request *r)
 {
 	char *reply = NULL;
 	size_t size = 0;
 
-	if (pool_handle(proc, zmq_msg_data(&r->body), zmq_msg_size(&r->body), r->extra_parts > 0,
+	if (pool_handle(sh->proc, zmq_msg_data(&r->body), zmq_msg_size(&r->body), r->extra_parts > 0,
 	                &reply, &size) != 0)
 		log_error("out of memory while building a reply");
 	/* the request body can be large: release it before the reply travels */
 	zmq_msg_close(&r->body);
 	r->has_body = 0;
-	send_reply(push, r, reply, size);
+	r->reply = reply;
+	r->reply_size = size;
+	replyq_push(sh->replies, r);
 }
 
-/* One processing thread: serves the queue until it is closed and empty.
- * The PUSH socket moved here with pthread_create (a full barrier). */
+/* One processing thread: serves the queue until it is closed and empty. */
 static void *pool_thread(void *arg)
 {
-	struct pool_worker *w = arg;
+	const struct pool_shared *sh = arg;
 	struct request *r;
 
-	while ((r = reqqueue_pop(w->sh->q)) != NULL) {
-		process_one(w->push, w->sh->proc, r);
-		request_free(&r);
-		reqqueue_done(w->sh->q);
+	while ((r = reqqueue_pop(sh->q)) != NULL) {
+		process_one(sh, r);
+		/* after the push: the I/O thread relays every reply of a
+		 * request that no longer counts as in hand */
+		reqqueue_done(sh->q);
 	}
 	return NULL;
 }
 
-/* Creates the PUSH socket of w, connected to the reply endpoint. */
-static int worker_connect(struct pool_worker *w)
-{
-	int linger = -1;
-
-	w->push = zmq_socket(w->sh->zctx, ZMQ_PUSH);
-	if (w->push == NULL || zmq_setsockopt(w->push, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
-	    zmq_connect(w->push, w->sh->endpoint) != 0) {
-		log_error("cannot connect a processing thread to %s: %s", w->sh->endpoint,
-		          zmq_strerror(zmq_errno()));
-		if (w->push != NULL)
-			zmq_close(w->push);
-		w->push = NULL;
-		return TCW_ERR_INTERNAL;
-	}
-	return 0;
-}
-
 /* Starts the processing threads (see pool.h). */
-int pool_start(void *zctx, const char *reply_endpoint, struct reqqueue *q,
-               const struct tcw_processor *proc, unsigned threads, struct pool **out)
+int pool_start(struct replyq *replies, struct reqqueue *q, const struct tcw_processor *proc,
+               unsigned threads, struct pool **out)
 {
 	sigset_t block, old;
 	struct pool *p;
@@ -244,27 +171,19 @@ int pool_start(void *zctx, const char *reply_endpoint, struct reqqueue *q,
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return TCW_ERR_NOMEM;
-	p->workers = calloc(threads, sizeof(*p->workers));
-	if (p->workers == NULL) {
+	p->threads = calloc(threads, sizeof(*p->threads));
+	if (p->threads == NULL) {
 		free(p);
 		return TCW_ERR_NOMEM;
 	}
-	p->shared = (struct pool_shared){zctx, reply_endpoint, q, proc};
-	for (; p->count < threads; p->count++) {
-		p->workers[p->count].sh = &p->shared;
-		if (worker_connect(&p->workers[p->count]) != 0) {
-			pool_stop(&p);
-			return TCW_ERR_INTERNAL;
-		}
-	}
+	p->shared = (struct pool_shared){replies, q, proc};
 	/* the threads inherit the mask: stop signals go to the I/O thread */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (; p->started < threads; p->started++) {
-		err = pthread_create(&p->workers[p->started].thread, NULL, pool_thread,
-		                     &p->workers[p->started]);
+		err = pthread_create(&p->threads[p->started], NULL, pool_thread, &p->shared);
 		if (err != 0) {
 			log_error("cannot start processing thread %u: %s", p->started + 1,
 			          strerror(err));
@@ -292,10 +211,8 @@ void pool_stop(struct pool **pp)
 	p = *pp;
 	reqqueue_close(p->shared.q);
 	for (i = 0; i < p->started; i++)
-		pthread_join(p->workers[i].thread, NULL);
-	for (i = 0; i < p->count; i++)
-		zmq_close(p->workers[i].push);
-	free(p->workers);
+		pthread_join(p->threads[i], NULL);
+	free(p->threads);
 	free(p);
 	*pp = NULL;
 }

@@ -3,6 +3,7 @@
 #ifndef TCW_WORKER_POOL_H
 #define TCW_WORKER_POOL_H
 
+#include "replyq.h"
 #include "reqqueue.h"
 #include "tcw/tcw.h"
 
@@ -13,18 +14,17 @@
 struct pool;
 
 /*
- * Starts threads processing threads. Each one connects a PUSH socket of
- * ZMQ context zctx to reply_endpoint (an inproc endpoint the I/O thread has
- * bound a PULL socket to), then repeatedly takes a request from q, builds
- * its reply with pool_handle(proc, ...) and sends the request's routing
- * frames followed by the reply as one message, exactly once per request.
- * SIGINT and SIGTERM are blocked in these threads. Everything is borrowed
- * and must outlive pool_stop. *out caller stops with pool_stop.
- * TCW_ERR_NOMEM or TCW_ERR_INTERNAL (logged) when a thread cannot start;
- * the threads already started are stopped again then.
+ * Starts threads processing threads. Each one repeatedly takes a request
+ * from q, builds its reply with pool_handle(proc, ...), attaches it to the
+ * request (r->reply, NULL when not even an error reply could be built) and
+ * pushes the request onto replies for the I/O thread, exactly once per
+ * request, before reqqueue_done. SIGINT and SIGTERM are blocked in these
+ * threads. Everything is borrowed and must outlive pool_stop. *out caller
+ * stops with pool_stop. TCW_ERR_NOMEM or TCW_ERR_INTERNAL (logged) when a
+ * thread cannot start; the threads already started are stopped again then.
  */
-int pool_start(void *zctx, const char *reply_endpoint, struct reqqueue *q,
-               const struct tcw_processor *proc, unsigned threads, struct pool **out);
+int pool_start(struct replyq *replies, struct reqqueue *q, const struct tcw_processor *proc,
+               unsigned threads, struct pool **out);
 /* Closes the queue, lets the threads finish what it still holds, joins
  * them, frees the pool and sets *p to NULL (NULL-safe). */
 void pool_stop(struct pool **p);

@@ -216,6 +216,10 @@ static PyStatus init_interpreter(void)
 	config.user_site_directory = 0;
 	config.install_signal_handlers = 0;
 	config.parse_argv = 0;
+	/* TCW_PYTHON_SITE=0 (set by the enclave manifest, deploy/gramine):
+	 * no site module, so no site-packages from the host. */
+	if (getenv("TCW_PYTHON_SITE") != NULL && strcmp(getenv("TCW_PYTHON_SITE"), "0") == 0)
+		config.site_import = 0;
 #ifdef TCW_PYTHON_HOME
 	/* The interpreter we were built against, never one that a python3 (or
 	 * a virtual environment) on PATH would suggest: without an executable

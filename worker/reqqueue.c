@@ -24,7 +24,7 @@ struct request *request_new(void)
 	return calloc(1, sizeof(struct request));
 }
 
-/* Closes every frame of *r and frees it (see reqqueue.h). */
+/* Closes every frame of *r, frees its reply and r (see reqqueue.h). */
 void request_free(struct request **rp)
 {
 	struct request *r;
@@ -37,6 +37,7 @@ void request_free(struct request **rp)
 		zmq_msg_close(&r->env[i]);
 	if (r->has_body)
 		zmq_msg_close(&r->body);
+	free(r->reply);
 	free(r);
 	*rp = NULL;
 }

@@ -18,11 +18,15 @@ struct request {
 	zmq_msg_t body;                      /* the one body frame */
 	int has_body;                        /* body is initialised */
 	size_t extra_parts;                  /* body frames after the first (dropped) */
+	char *reply;                         /* the answer (malloc), set by a processing thread */
+	size_t reply_size;
+	struct request *next; /* in the reply queue (replyq.c) */
 };
 
 /* Allocates an empty request; NULL when out of memory. Freed by request_free. */
 struct request *request_new(void);
-/* Closes every frame of *r, frees it and sets *r to NULL (NULL-safe). */
+/* Closes every frame of *r, frees its reply and r, and sets *r to NULL
+ * (NULL-safe). */
 void request_free(struct request **r);
 
 /* A fixed-capacity FIFO of requests waiting for a processing thread,

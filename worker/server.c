@@ -2,6 +2,7 @@
 /* server.c - the I/O thread: owns the ROUTER socket, queues requests, relays replies. */
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "notify.h"
 #include "pool.h"
+#include "replyq.h"
 #include "reqqueue.h"
 #include "server.h"
 
@@ -22,17 +25,20 @@
 #define MALLOC_MMAP_THRESHOLD (32 << 20)
 #define MALLOC_TRIM_THRESHOLD (64 << 20)
 
-/* Where the processing threads push their replies (one ZMQ context). */
-#define REPLY_ENDPOINT "inproc://tcw-replies"
-/* zmq_poll timeout while the last requests in hand finish. */
+/* poll timeout while the last requests in hand finish. */
 #define DRAIN_POLL_MS 50
+
+/* Sent when not even an error reply could be allocated. */
+static const char g_fallback_reply[] =
+    "{\"jsonrpc\":\"2.0\",\"id\":0,\"error\":{\"code\":1,\"message\":\"Internal error\"}}";
 
 /* The I/O thread's state. */
 struct server {
 	const struct server_options *o;
 	void *ctx;
 	void *router; /* bound to o->bind; only this thread uses it */
-	void *pull;   /* replies from the processing threads */
+	int router_fd; /* its ZMQ_FD: readable when it may have news */
+	struct replyq *replies; /* from the processing threads */
 	struct reqqueue *q;
 	struct pool *pool;
 	char *busy_reply; /* the fixed "Worker busy" reply */
@@ -186,7 +192,9 @@ static int dispatch(struct server *s, struct request *r)
 	return rc;
 }
 
-/* Takes up to SERVER_BATCH requests off the ROUTER socket. */
+/* Takes up to SERVER_BATCH requests off the ROUTER socket. Returns 0 when
+ * none is left (the socket's commands are processed, so its ZMQ_FD may be
+ * waited on), 1 when the batch is full (more may wait), or an error. */
 static int accept_requests(struct server *s)
 {
 	struct request *r;
@@ -199,89 +207,114 @@ static int accept_requests(struct server *s)
 		if (r != NULL && (rc = dispatch(s, r)) != 0)
 			return rc;
 	}
-	return 0;
-}
-
-/* Moves one complete reply message, if one waits, from the processing
- * threads to the ROUTER socket, which routes it by its first frame.
- * Returns 1 when a reply moved, 0 when none waited, or TCW_ERR_INTERNAL. */
-static int relay_one(struct server *s)
-{
-	zmq_msg_t part;
-	int flags = ZMQ_DONTWAIT, more = 1;
-
-	while (more) {
-		zmq_msg_init(&part);
-		if (zmq_msg_recv(&part, s->pull, flags) < 0) {
-			int err = zmq_errno();
-
-			zmq_msg_close(&part);
-			if (err == EINTR)
-				continue;
-			if (err == EAGAIN && flags == ZMQ_DONTWAIT)
-				return 0;
-			log_error("cannot receive a reply: %s", zmq_strerror(err));
-			return TCW_ERR_INTERNAL;
-		}
-		flags = 0;
-		more = zmq_msg_more(&part);
-		/* a peer that went away makes ROUTER drop the reply silently */
-		if (zmq_msg_send(&part, s->router, more ? ZMQ_SNDMORE : 0) < 0) {
-			log_error("cannot send a reply: %s", zmq_strerror(zmq_errno()));
-			zmq_msg_close(&part);
-			return more && drain_parts(s->pull) != 0 ? TCW_ERR_INTERNAL : 1;
-		}
-	}
 	return 1;
 }
 
-/* Relays up to max waiting replies (0 = all of them). */
-static int relay_replies(struct server *s, int max)
+/* zmq_msg free function for replies built by tcw_process_frame. */
+static void free_reply(void *data, void *hint)
 {
-	int i, rc;
-
-	for (i = 0; max == 0 || i < max; i++) {
-		rc = relay_one(s);
-		if (rc <= 0)
-			return rc;
-	}
-	return 0;
+	(void)hint;
+	free(data);
 }
 
-/* The I/O loop: requests in, replies out; on stop, finishes the requests
- * in hand before returning. */
+/* Sends r's routing frames and its reply on the ROUTER socket, which
+ * routes it by the first frame (a peer that went away makes ROUTER drop
+ * it silently). The reply buffer goes to ZMQ without a copy. */
+static int send_reply(struct server *s, struct request *r)
+{
+	zmq_msg_t body;
+	size_t i;
+
+	for (i = 0; i < r->env_count; i++) {
+		if (zmq_msg_send(&r->env[i], s->router, ZMQ_SNDMORE) < 0)
+			goto fail;
+	}
+	if (r->reply == NULL ||
+	    zmq_msg_init_data(&body, r->reply, r->reply_size, free_reply, NULL) != 0) {
+		free(r->reply);
+		zmq_msg_init_data(&body, (void *)g_fallback_reply, sizeof(g_fallback_reply) - 1,
+		                  NULL, NULL);
+	}
+	r->reply = NULL; /* owned by body now */
+	if (zmq_msg_send(&body, s->router, 0) < 0) {
+		zmq_msg_close(&body);
+		goto fail;
+	}
+	return 0;
+fail:
+	log_error("cannot send a reply: %s", zmq_strerror(zmq_errno()));
+	return TCW_ERR_INTERNAL;
+}
+
+/* Sends every reply the processing threads have queued; ends a wait begun
+ * with replyq_prepare_wait. Returns how many were sent, or an error. */
+static int relay_replies(struct server *s)
+{
+	struct request *r = replyq_take(s->replies), *next;
+	int n = 0, rc = 0;
+
+	for (; r != NULL; r = next) {
+		next = r->next;
+		if (rc == 0)
+			rc = send_reply(s, r);
+		request_free(&r);
+		n++;
+	}
+	return rc != 0 ? rc : n;
+}
+
+/*
+ * The I/O loop: requests in, replies out; on stop, finishes the requests in
+ * hand before returning. It waits with one poll() on the ROUTER socket's
+ * ZMQ_FD and the reply queue's eventfd, and only when neither side has
+ * anything known to be pending, so a busy worker moves requests and replies
+ * without waiting at all. ZMQ_FD only signals news: after any send the
+ * socket may hold requests it has not signalled, so it is read (until it
+ * says EAGAIN, which also processes its pending commands) before the next
+ * wait.
+ */
 static int serve_loop(struct server *s)
 {
-	zmq_pollitem_t items[2];
-	int stopping = 0, n, rc;
+	struct pollfd fds[2];
+	int stopping = 0, check_router = 1, n, rc;
 
 	for (;;) {
-		memset(items, 0, sizeof(items));
-		items[0].socket = s->pull;
-		items[0].events = ZMQ_POLLIN;
-		items[1].socket = s->router;
-		items[1].events = ZMQ_POLLIN;
-		n = zmq_poll(items, stopping ? 1 : 2, stopping ? DRAIN_POLL_MS : SERVER_POLL_MS);
-		if (n < 0 && zmq_errno() != EINTR) {
-			log_error("zmq_poll failed: %s", zmq_strerror(zmq_errno()));
-			return TCW_ERR_INTERNAL;
-		}
+		rc = relay_replies(s);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			check_router = 1;
 		if (*s->o->stop && !stopping) {
 			stopping = 1;
 			log_info("stopping: answering the %zu requests in hand",
 			         reqqueue_in_hand(s->q));
+			notify_send("STOPPING=1");
 		}
-		if (n > 0 && (items[0].revents & ZMQ_POLLIN) &&
-		    (rc = relay_replies(s, SERVER_BATCH)) < 0)
-			return rc;
 		if (stopping) {
-			/* every reply is pushed before its request counts as done */
+			/* every reply is queued before its request counts as done */
 			if (reqqueue_in_hand(s->q) == 0)
-				return relay_replies(s, 0);
-			continue;
+				return relay_replies(s) < 0 ? TCW_ERR_INTERNAL : 0;
+		} else if (check_router) {
+			rc = accept_requests(s);
+			if (rc < 0)
+				return rc;
+			check_router = rc; /* a full batch: look again first */
+			if (check_router)
+				continue;
 		}
-		if (n > 0 && (items[1].revents & ZMQ_POLLIN) && (rc = accept_requests(s)) < 0)
-			return rc;
+		if (replyq_prepare_wait(s->replies))
+			continue;
+		fds[0] = (struct pollfd){.fd = replyq_fd(s->replies), .events = POLLIN};
+		fds[1] = (struct pollfd){.fd = s->router_fd, .events = POLLIN};
+		n = poll(fds, stopping ? 1 : 2, stopping ? DRAIN_POLL_MS : SERVER_POLL_MS);
+		if (n < 0 && errno != EINTR) {
+			log_error("poll failed: %s", strerror(errno));
+			return TCW_ERR_INTERNAL;
+		}
+		if (n > 0 && (fds[0].revents & POLLIN))
+			replyq_drain(s->replies);
+		if (n > 0 && !stopping && (fds[1].revents & (POLLIN | POLLERR)))
+			check_router = 1;
 	}
 }
 
@@ -297,11 +330,9 @@ static int open_sockets(struct server *s)
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	s->ctx = zmq_ctx_new();
-	if (s->ctx != NULL) {
+	if (s->ctx != NULL)
 		s->router = zmq_socket(s->ctx, ZMQ_ROUTER);
-		s->pull = zmq_socket(s->ctx, ZMQ_PULL);
-	}
-	if (s->router == NULL || s->pull == NULL) {
+	if (s->router == NULL) {
 		log_error("cannot create ZMQ sockets: %s", zmq_strerror(zmq_errno()));
 		rc = TCW_ERR_INTERNAL;
 	}
@@ -315,15 +346,12 @@ static int bind_sockets(struct server *s, char *endpoint, size_t size)
 {
 	int64_t maxmsg = (int64_t)s->o->max_message + SERVER_SOCKET_MARGIN;
 	int linger = SERVER_LINGER_MS;
+	size_t fdsize = sizeof(s->router_fd);
 
 	if (zmq_setsockopt(s->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
 	    zmq_setsockopt(s->router, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
-	    zmq_setsockopt(s->pull, ZMQ_LINGER, &linger, sizeof(linger)) != 0) {
+	    zmq_getsockopt(s->router, ZMQ_FD, &s->router_fd, &fdsize) != 0) {
 		log_error("cannot set socket options: %s", zmq_strerror(zmq_errno()));
-		return TCW_ERR_INTERNAL;
-	}
-	if (zmq_bind(s->pull, REPLY_ENDPOINT) != 0) {
-		log_error("cannot bind %s: %s", REPLY_ENDPOINT, zmq_strerror(zmq_errno()));
 		return TCW_ERR_INTERNAL;
 	}
 	if (zmq_bind(s->router, s->o->bind) != 0) {
@@ -348,9 +376,11 @@ static int start_processing(struct server *s)
 	if (s->busy_reply == NULL)
 		return TCW_ERR_NOMEM;
 	s->busy_reply_size = strlen(s->busy_reply);
-	rc = reqqueue_new(s->o->queue, &s->q);
+	rc = replyq_new(&s->replies);
 	if (rc == 0)
-		rc = pool_start(s->ctx, REPLY_ENDPOINT, s->q, s->o->proc, s->o->threads, &s->pool);
+		rc = reqqueue_new(s->o->queue, &s->q);
+	if (rc == 0)
+		rc = pool_start(s->replies, s->q, s->o->proc, s->o->threads, &s->pool);
 	if (rc == TCW_ERR_NOMEM)
 		log_error("out of memory while starting the processing threads");
 	return rc;
@@ -376,13 +406,15 @@ int server_run(const struct server_options *o)
 		goto out;
 	log_info("%u processing threads, up to %u waiting requests", o->threads, o->queue);
 	log_info("listening on %s", endpoint);
+	/* systemd Type=notify: serving from now on */
+	if (notify_send("READY=1") < 0)
+		log_warn("NOTIFY_SOCKET is set but READY=1 could not be sent: %s", strerror(errno));
 	rc = serve_loop(&s);
 out:
 	pool_stop(&s.pool);
 	reqqueue_free(&s.q);
+	replyq_free(&s.replies);
 	free(s.busy_reply);
-	if (s.pull != NULL)
-		zmq_close(s.pull);
 	if (s.router != NULL)
 		zmq_close(s.router);
 	if (s.ctx != NULL) {

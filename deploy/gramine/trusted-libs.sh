@@ -3,11 +3,13 @@
 # trusted-libs.sh - the shared libraries a binary loads, from `ldd`, split the
 # way the Gramine manifest needs them.
 #
-# Usage: trusted-libs.sh host|glibc BINARY
+# Usage: trusted-libs.sh host|glibc FILE...
 #   host   absolute paths of the host libraries (one per line, sorted): every
 #          library ldd resolves except glibc's, which Gramine brings itself
-#   glibc  file names of the glibc libraries the binary loads (sorted); inside
+#   glibc  file names of the glibc libraries the files load (sorted); inside
 #          the enclave they come from Gramine's runtime directory
+# FILEs that are not ELF files are skipped. Environment: DESTDIR, a staging
+# root the files under it are read from (the library paths are the host's).
 # Fails when ldd fails or cannot resolve a library.
 set -euo pipefail
 
@@ -20,35 +22,40 @@ for n in ld-linux-x86-64.so.2 libanl.so.1 libc.so.6 libdl.so.2 libm.so.6 libmvec
 done
 
 usage() {
-	echo "usage: $0 host|glibc BINARY" >&2
+	echo "usage: $0 host|glibc FILE..." >&2
 	exit 2
 }
 
-[ $# -eq 2 ] || usage
+[ $# -ge 2 ] || usage
 mode=$1
-bin=$2
+shift
 case "$mode" in
 host | glibc) ;;
 *) usage ;;
 esac
-[ -f "$bin" ] || {
-	echo "$0: $bin: no such file" >&2
-	exit 1
-}
 
-out=$(LC_ALL=C ldd "$bin") || {
-	echo "$0: ldd $bin failed" >&2
-	exit 1
-}
-if grep -q 'not found' <<<"$out"; then
-	echo "$0: ldd cannot resolve every library of $bin:" >&2
-	grep 'not found' <<<"$out" >&2
-	exit 1
-fi
-
-# ldd prints "name => /path (0x...)" or "/path (0x...)"; the vDSO has no path.
-paths=$(awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
-	$1 ~ /^\// { print $1 }' <<<"$out")
+paths=
+for f in "$@"; do
+	bin=${DESTDIR:-}$f
+	[ -f "$bin" ] || bin=$f
+	[ -f "$bin" ] || {
+		echo "$0: $f: no such file" >&2
+		exit 1
+	}
+	[ "$(head -c 4 "$bin" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+	out=$(LC_ALL=C ldd "$bin") || {
+		echo "$0: ldd $bin failed" >&2
+		exit 1
+	}
+	if grep -q 'not found' <<<"$out"; then
+		echo "$0: ldd cannot resolve every library of $bin:" >&2
+		grep 'not found' <<<"$out" >&2
+		exit 1
+	fi
+	# ldd prints "name => /path (0x...)" or "/path (0x...)"; the vDSO has no path.
+	paths+=$(awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// { print $1 }' <<<"$out")$'\n'
+done
 
 for p in $paths; do
 	name=${p##*/}

@@ -2,12 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Checks a rendered deploy/gramine manifest against the installed worker.
 
-Usage: check_manifest.py MANIFEST PREFIX DESTDIR ARGV_FILE ARGV_LIST ENV_OUT
+Usage: check_manifest.py MANIFEST PREFIX DESTDIR ARGV_LIST ENV_OUT
 
   MANIFEST   tcworker.manifest rendered by the Makefile (gramine_standin.py)
   PREFIX     install prefix the manifest names (/usr/local)
   DESTDIR    where `make install DESTDIR=` put that prefix
-  ARGV_FILE  tcworker.argv written by the argv serializer
   ARGV_LIST  the Makefile's print-argv output, one argument per line
   ENV_OUT    written: the manifest's loader.env, one NAME=VALUE per line
 
@@ -79,21 +78,21 @@ def mounted(path, mounts):
 
 
 def main():
-    if len(sys.argv) != 7:
+    if len(sys.argv) != 6:
         sys.exit(__doc__)
-    manifest_path, prefix, destdir, argv_file, argv_list, env_out = sys.argv[1:]
+    manifest_path, prefix, destdir, argv_list, env_out = sys.argv[1:]
     m = tomllib.loads(pathlib.Path(manifest_path).read_text())
     sgx, sysk, loader, fs = m["sgx"], m["sys"], m["loader"], m["fs"]
     worker = f"{prefix}/bin/tcworker"
     workloads = f"{prefix}/share/tcworker/workloads-sgx.json"
 
-    # The trusted command line: the serializer's bytes are the Makefile's list.
+    # The trusted command line, inline (no file whose path would enter the
+    # measurement): exactly the Makefile's list.
     argv = pathlib.Path(argv_list).read_text().splitlines()
-    raw = pathlib.Path(argv_file).read_bytes()
-    if not raw.endswith(b"\0") or raw[:-1].split(b"\0") != [os.fsencode(a) for a in argv]:
-        fail(f"{argv_file} does not hold exactly the print-argv arguments")
-    if loader.get("argv_src_file") != f"file:{os.path.abspath(argv_file)}":
-        fail(f"loader.argv_src_file is {loader.get('argv_src_file')!r}")
+    if loader.get("argv") != argv:
+        fail(f"loader.argv {loader.get('argv')!r} is not the print-argv list {argv!r}")
+    if "argv_src_file" in loader:
+        fail("loader.argv_src_file must not be used (the argv is inline)")
     opts = dict(zip(argv[1::2], argv[2::2]))
     if argv[0] != worker or m["libos"]["entrypoint"] != worker:
         fail(f"argv[0] {argv[0]!r} / libos.entrypoint must both be {worker}")
@@ -119,10 +118,14 @@ def main():
         fail(f"sgx.max_threads {sgx.get('max_threads')} != --threads {threads} + 8")
     if sysk.get("disallow_subprocesses") is not True:
         fail("sys.disallow_subprocesses must be true")
-    insecure = re.findall(r"^\s*[\w.]*insecure__\w*", pathlib.Path(manifest_path).read_text(),
+    # The one insecure option allowed: host eventfds (docs/sgx.md, "Speed
+    # inside Gramine"); nothing else, and only as a plain true.
+    insecure = re.findall(r"^\s*([\w.]*insecure__\w*)", pathlib.Path(manifest_path).read_text(),
                           re.M)
-    if insecure:
+    if [i for i in insecure if i != "sys.insecure__allow_eventfd"]:
         fail(f"insecure options: {insecure}")
+    if sysk.get("insecure__allow_eventfd", True) is not True:
+        fail("sys.insecure__allow_eventfd must be true or absent")
     env = loader.get("env", {})
     if env.get("TCW_GRAMINE") != "1":
         fail("loader.env.TCW_GRAMINE must be \"1\" (worker/gramine.c)")
@@ -149,9 +152,7 @@ def main():
         if not uri.startswith("file:/"):
             fail(f"trusted file {uri!r}: not an absolute file: URI")
             continue
-        if path == os.path.abspath(argv_file):
-            real = path
-        elif path.startswith(prefix + "/"):
+        if path.startswith(prefix + "/"):
             real = destdir + path
             if mounted(path, mounts) != path:
                 fail(f"{path}: no mount maps it to itself")

@@ -5,10 +5,11 @@
 # worker with hello and fib linked in (TCW_STATIC_PLUGINS). Then:
 #  - the Dockerfile's runtime stage installs exactly the packages that own
 #    the libraries the installed binaries link, and its COPY sources exist;
-#  - deploy/gramine/Makefile renders the manifest (with stand-ins for
-#    gramine-manifest and gramine-argv-serializer) to TOML whose trusted files
-#    exist and match ldd (tests/deploy/check_manifest.py), for both sealing
-#    keys; a bad SEAL_KEY is refused;
+#  - deploy/gramine/Makefile renders the manifest (with a stand-in for
+#    gramine-manifest) to TOML whose trusted files exist and match ldd
+#    (tests/deploy/check_manifest.py), for both sealing keys; a bad SEAL_KEY
+#    is refused; the render folder changes nothing; SEAL_KEY=insecure-test
+#    changes only the key and is refused with SGX=1;
 #  - the installed worker runs with the manifest's trusted command line and
 #    environment (host environment dropped, as Gramine does) under strace:
 #    its plugins are built in (the .so files are never opened), it answers the
@@ -104,8 +105,7 @@ EOF
 STANDIN="$PYTHON $HERE/gramine_standin.py"
 gmake() {
 	make -s -C "$1" -f "$SRC/deploy/gramine/Makefile" PREFIX=$PFX DESTDIR="$DEST" \
-		GRAMINE_MANIFEST="$STANDIN manifest" \
-		GRAMINE_ARGV_SERIALIZER="$STANDIN argv-serializer" "${@:2}"
+		GRAMINE_MANIFEST="$STANDIN manifest" "${@:2}"
 }
 for key in _sgx_mrenclave _sgx_mrsigner; do
 	G=$TEST_TMP/gramine$key
@@ -116,7 +116,7 @@ for key in _sgx_mrenclave _sgx_mrsigner; do
 	}
 	gmake "$G" SEAL_KEY=$key print-argv >"$G/argv.txt"
 	"$PYTHON" "$HERE/check_manifest.py" "$G/tcworker.manifest" "$PFX" "$DEST" \
-		"$G/tcworker.argv" "$G/argv.txt" "$G/env.txt" >"$G/check.out" ||
+		"$G/argv.txt" "$G/env.txt" >"$G/check.out" ||
 		fail "manifest check (SEAL_KEY=$key)"
 	grep -q "key $key;" "$G/check.out" || fail "SEAL_KEY=$key not in the manifest"
 	note "$(cat "$G/check.out")"
@@ -124,8 +124,43 @@ done
 G=$TEST_TMP/gramine_sgx_mrenclave
 RC=0
 gmake "$TEST_TMP" SEAL_KEY=_sgx_foo >"$TEST_TMP/bad.log" 2>&1 || RC=$?
-if [ "$RC" -eq 0 ] || ! grep -q 'SEAL_KEY must be _sgx_mrenclave or _sgx_mrsigner' "$TEST_TMP/bad.log"; then
+if [ "$RC" -eq 0 ] || ! grep -q 'SEAL_KEY must be _sgx_mrenclave, _sgx_mrsigner or insecure-test' "$TEST_TMP/bad.log"; then
 	fail "a bad SEAL_KEY was not refused"
+fi
+
+# The same render in another folder is the same manifest (nothing depends
+# on the render folder); the test key changes only the mount's key, its
+# value and the variable that tells the worker; it is random per render
+# folder, kept there, and refused with SGX=1.
+T=$TEST_TMP/gramine-elsewhere/deeper
+mkdir -p "$T" "$TEST_TMP/testkey1" "$TEST_TMP/testkey2"
+gmake "$T" >"$T/make.log" 2>&1 || { cat "$T/make.log" >&2; fail "render in another folder"; }
+cmp -s "$G/tcworker.manifest" "$T/tcworker.manifest" || fail "the manifest depends on the render folder"
+for k in 1 2; do
+	gmake "$TEST_TMP/testkey$k" SEAL_KEY=insecure-test >"$TEST_TMP/testkey$k/make.log" 2>&1 ||
+		{ cat "$TEST_TMP/testkey$k/make.log" >&2; fail "SEAL_KEY=insecure-test render"; }
+done
+key1=$(cat "$TEST_TMP/testkey1/insecure-test.key")
+[[ "$key1" =~ ^[0-9a-f]{32}$ ]] || fail "test key '$key1' is not 32 hex digits"
+[ "$key1" != "$(cat "$TEST_TMP/testkey2/insecure-test.key")" ] || fail "the test key is not random"
+gmake "$TEST_TMP/testkey1" SEAL_KEY=insecure-test LOG_LEVEL=debug >/dev/null 2>&1 ||
+	fail "SEAL_KEY=insecure-test re-render"
+[ "$key1" = "$(cat "$TEST_TMP/testkey1/insecure-test.key")" ] || fail "a re-render changed the test key"
+gmake "$TEST_TMP/testkey1" SEAL_KEY=insecure-test >/dev/null 2>&1 || fail "re-render"
+diff "$G/tcworker.manifest" "$TEST_TMP/testkey1/tcworker.manifest" |
+	grep '^[<>]' | grep -v '^[<>] *\(#.*\)\?$' | sed 's/^\([<>]\) */\1 /' >"$TEST_TMP/keydiff.txt" || true
+cat >"$TEST_TMP/keydiff.want" <<EOF
+> loader.env.TCW_INSECURE_TEST_KEY = "1"
+> fs.insecure__keys.insecure-test = "$key1"
+< { type = "encrypted", path = "/var/lib/tcworker", uri = "file:/var/lib/tcworker", key_name = "_sgx_mrenclave" },
+> { type = "encrypted", path = "/var/lib/tcworker", uri = "file:/var/lib/tcworker", key_name = "insecure-test" },
+EOF
+diff -u "$TEST_TMP/keydiff.want" "$TEST_TMP/keydiff.txt" ||
+	fail "SEAL_KEY=insecure-test changes more than the key"
+RC=0
+gmake "$TEST_TMP/testkey1" SEAL_KEY=insecure-test SGX=1 >"$TEST_TMP/bad.log" 2>&1 || RC=$?
+if [ "$RC" -eq 0 ] || ! grep -q 'SEAL_KEY=insecure-test is for gramine-direct tests only' "$TEST_TMP/bad.log"; then
+	fail "SGX=1 with SEAL_KEY=insecure-test was not refused"
 fi
 
 # ---- run the installed worker as the enclave would --------------------------

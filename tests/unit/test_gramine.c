@@ -106,6 +106,54 @@ static void test_detection_from_environment(void **state)
 	assert_int_equal(unsetenv(GRAMINE_ENV), 0);
 }
 
+/* Writes text into dir/attestation_type (NULL: removes it). */
+static void set_type(const char *dir, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/attestation_type", dir);
+	if (text == NULL) {
+		unlink(path);
+		return;
+	}
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The test sealing key is refused in SGX only, and only when set. */
+static void test_insecure_test_key(void **state)
+{
+	char dir[] = "/tmp/tcw-test-gramine.XXXXXX";
+	char why[1024];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(unsetenv(GRAMINE_TEST_KEY_ENV), 0);
+	set_type(dir, "dcap\n");
+	assert_int_equal(gramine_check_test_key(dir, why, sizeof(why)), 0);
+	assert_int_equal(setenv(GRAMINE_TEST_KEY_ENV, "0", 1), 0);
+	assert_int_equal(gramine_check_test_key(dir, why, sizeof(why)), 0);
+	assert_int_equal(setenv(GRAMINE_TEST_KEY_ENV, "1", 1), 0);
+	why[0] = '\0';
+	assert_int_equal(gramine_check_test_key(dir, why, sizeof(why)), TCW_ERR_INVALID_PARAM);
+	assert_non_null(strstr(why, "TCW_INSECURE_TEST_KEY is set"));
+	assert_non_null(strstr(why, "(attestation type 'dcap')"));
+	assert_non_null(strstr(why, "SEAL_KEY=_sgx_mrenclave or _sgx_mrsigner"));
+	set_type(dir, "epid");
+	assert_int_equal(gramine_check_test_key(dir, why, sizeof(why)), TCW_ERR_INVALID_PARAM);
+	/* gramine-direct: "none", or no attestation_type at all */
+	set_type(dir, "none");
+	assert_int_equal(gramine_check_test_key(dir, why, sizeof(why)), 1);
+	set_type(dir, NULL);
+	assert_int_equal(gramine_check_test_key(dir, why, sizeof(why)), 1);
+	assert_int_equal(gramine_check_test_key("/nonexistent/dir", why, sizeof(why)), 1);
+	assert_int_equal(unsetenv(GRAMINE_TEST_KEY_ENV), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +162,7 @@ int main(void)
 	    cmocka_unit_test(test_escaped_endpoint),
 	    cmocka_unit_test(test_small_buffer),
 	    cmocka_unit_test(test_detection_from_environment),
+	    cmocka_unit_test(test_insecure_test_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
