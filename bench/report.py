@@ -19,6 +19,9 @@ import os
 import sys
 
 SIZES = (16, 65536, 1048576)
+# tcw_process_frame's stages as tcw_bound reports them (enum tcw_stage), then the rest
+STAGES = ("parse", "keep", "unwrap", "request_hash", "verify", "decrypt", "workload", "seal",
+          "response_hash", "sign", "write", "other")
 SIZE_NAMES = {16: "16 B", 65536: "64 KiB", 1048576: "1 MiB"}
 
 
@@ -82,14 +85,17 @@ def main(out):
                 100 * se["bound_s"] / r["wcpu"], r["ccpu"] * 1e3, proj,
                 100 * proj * se["bound_s"] / cores))
         big = size_entry(b, 1048576)
-        other = big["process_s"] - big["parse_s"] - big["crypto_s"] - big["hash_s"]
-        p("  1 MiB in tcw_process_frame: %.2f ms (bound %.2f ms): parse %.0f%%, crypto %.0f%%,"
-          " hash %.0f%%, other %.0f%%" % (
-              big["process_s"] * 1e3, big["bound_s"] * 1e3,
-              100 * big["parse_s"] / big["process_s"], 100 * big["crypto_s"] / big["process_s"],
-              100 * big["hash_s"] / big["process_s"], 100 * other / big["process_s"]))
-        p("    crypto = RSA + sign + base64 %.2f/%.2f ms + AES-GCM %.2f/%.2f ms;"
-          " hash = SHA-256 %.2f + %.2f ms; parse = JSON outer + inner" % (
+        st, whole = big["stages"], big["staged_process_s"]
+        p("  1 MiB in tcw_process_frame: %.2f ms (bound %.2f ms); by stage, ms (%% of %.2f ms):"
+          % (big["process_s"] * 1e3, big["bound_s"] * 1e3, whole * 1e3))
+        names = [n for n in STAGES if n in st]
+        for i in range(0, len(names), 6):
+            p("    " + ", ".join("%s %.2f (%.0f%%)" % (n.replace("_", " "), st[n] * 1e3,
+                                                    100 * st[n] / whole)
+                                 for n in names[i:i + 6]))
+        p("    bound: RSA %.2f + sign %.2f + base64 %.2f/%.2f + AES-GCM %.2f/%.2f + SHA-256 "
+          "%.2f/%.2f ms (request/response)" % (
+              b["rsa_decrypt_s"] * 1e3, b["sign_s"] * 1e3,
               big["b64_decode_s"] * 1e3, big["b64_encode_s"] * 1e3,
               big["gcm_decrypt_s"] * 1e3, big["gcm_encrypt_s"] * 1e3,
               big["sha_request_s"] * 1e3, big["sha_response_s"] * 1e3))

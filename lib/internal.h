@@ -158,6 +158,12 @@ int tcwi_json_add(json_object *obj, const char *key, json_object *val);
  * characters, or containing a NUL. */
 int tcwi_json_str(json_object *obj, const char *key, size_t max, const char **s, size_t *len);
 
+/* Starts the stage clock of this thread when p measures stages (log.c). */
+void tcwi_stage_start(const struct tcw_processor *p);
+/* Adds the thread CPU time since the last mark to stage s of p's
+ * stage_times (nothing when p does not measure), and marks now. */
+void tcwi_stage(const struct tcw_processor *p, enum tcw_stage s);
+
 /* ---- work-order engine: jsonrpc.c, workorder.c, items.c, client.c ---- */
 
 /* 1 when text[0..len) is hex that tcw_hex_decode accepts, of at least one byte. */

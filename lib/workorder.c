@@ -338,6 +338,7 @@ static int check_request_hash(struct wo *w)
 		out[i] = w->out[i].text;
 	ret = tcw_request_hash(w->nonce, w->wo_id, w->worker_id, w->workload_id, w->requester_id,
 	                       in, w->in_count, out, w->out_count, w->rh);
+	tcwi_stage(w->p, TCW_STAGE_REQUEST_HASH);
 	if (ret < 0)
 		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTERNAL;
 	ret = tcwi_session_open_hex(&w->s, w->erh, w->erh_len, &plain, &n);
@@ -377,6 +378,7 @@ static int verify_request(struct wo *w, struct tcw_error *e)
 {
 	int ret = open_session_key(w);
 
+	tcwi_stage(w->p, TCW_STAGE_UNWRAP);
 	if (ret == TCW_OK)
 		ret = check_request_hash(w);
 	if (ret == TCW_OK && w->key_rejected)
@@ -630,16 +632,20 @@ static int build_result(struct wo *w, json_object *id, char **reply, size_t *siz
 		    .iv = t ? (t->text.iv ? t->text.iv : "") : "",
 		};
 	}
+	tcwi_stage(w->p, TCW_STAGE_SEAL);
 	ret = worker_nonce(&nonce);
 	if (ret == TCW_OK)
 		ret = tcw_response_hash(nonce, w->wo_id, w->worker_id, w->workload_id,
 		                        w->requester_id, items, n, wh);
+	tcwi_stage(w->p, TCW_STAGE_RESPONSE_HASH);
 	if (ret == TCW_OK)
 		ret = tcw_keys_sign(w->s.keys, wh, der, &der_size);
 	if (ret == TCW_OK && !(signature = tcw_b64_encode(der, der_size, NULL)))
 		ret = TCW_ERR_NOMEM;
+	tcwi_stage(w->p, TCW_STAGE_SIGN);
 	if (ret == TCW_OK)
 		ret = result_json(w, id, nonce, items, lens, n, signature, reply, size);
+	tcwi_stage(w->p, TCW_STAGE_WRITE);
 	if (ret == TCW_OK && reused)
 		tcwi_warn_nonce_reuse(w->wo_id);
 out:
@@ -683,12 +689,14 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 	out->wo_id = w->wo_id;
 	if (ret == TCW_OK && !p->keys)
 		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
+	tcwi_stage(p, TCW_STAGE_PARSE);
 	if (ret == TCW_OK && identify(p, text, len, out) != TCW_OK)
 		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
 	/* an exact resubmission of an order already answered: the same reply,
 	 * nothing decrypted or run again */
 	if (ret == TCW_OK && kept_reply(p, out, reply, reply_size))
 		goto out;
+	tcwi_stage(p, TCW_STAGE_KEEP);
 	if (ret == TCW_OK)
 		ret = parse_crypto(w, e);
 	if (ret == TCW_OK)
@@ -697,6 +705,7 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 		ret = parse_items(w, "inData", 1, w->in, &w->in_count, e);
 	if (ret == TCW_OK)
 		ret = parse_items(w, "outData", 0, w->out, &w->out_count, e);
+	tcwi_stage(p, TCW_STAGE_PARSE);
 	if (ret == TCW_OK)
 		ret = verify_request(w, e);
 	/*
@@ -714,10 +723,13 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 	}
 	if (ret == TCW_OK && w->key_cached)
 		ret = tcwi_check_reused_key(&w->s, w->in, w->in_count, w->out, w->out_count, e);
+	tcwi_stage(p, TCW_STAGE_VERIFY);
 	if (ret == TCW_OK)
 		ret = open_items(w, e);
+	tcwi_stage(p, TCW_STAGE_DECRYPT);
 	if (ret == TCW_OK)
 		ret = run_workload(w, e);
+	tcwi_stage(p, TCW_STAGE_WORKLOAD);
 	if (ret == TCW_OK)
 		ret = build_result(w, id, reply, reply_size, e);
 out:

@@ -284,6 +284,26 @@ void tcw_key_cache_free(struct tcw_key_cache **c);
 /* The cache's counters now (thread-safe). */
 struct tcw_key_cache_stats tcw_key_cache_get_stats(struct tcw_key_cache *c);
 
+/* The stages of tcw_process_frame, for a CPU-time breakdown (bench). */
+enum tcw_stage {
+	TCW_STAGE_PARSE,         /* the two JSON texts, field validation */
+	TCW_STAGE_KEEP,          /* exact-resubmission lookup and keeping the reply */
+	TCW_STAGE_UNWRAP,        /* the session key (RSA-OAEP or the unwrap cache) */
+	TCW_STAGE_REQUEST_HASH,  /* the request hash RH over the item texts */
+	TCW_STAGE_VERIFY,        /* encryptedRequestHash, signature, replay, nonce rules */
+	TCW_STAGE_DECRYPT,       /* inData: base64, data keys, AES-GCM, dataHash */
+	TCW_STAGE_WORKLOAD,      /* the runner */
+	TCW_STAGE_SEAL,          /* outputs: AES-GCM, base64 */
+	TCW_STAGE_RESPONSE_HASH, /* workerNonce and the response hash WH */
+	TCW_STAGE_SIGN,          /* the ECDSA signature */
+	TCW_STAGE_WRITE,         /* the reply JSON */
+	TCW_STAGE_COUNT
+};
+/* Seconds of thread CPU time spent in each stage, added up. */
+struct tcw_stage_times {
+	double seconds[TCW_STAGE_COUNT];
+};
+
 /* Everything the processor needs; borrowed for each call. */
 struct tcw_processor {
 	const struct tcw_keys *keys;
@@ -330,6 +350,9 @@ struct tcw_processor {
 	 * and the result needs an outData template per output; otherwise
 	 * "Invalid parameter: <field>". */
 	struct tcw_key_cache *key_cache;
+	/* NULL, or where tcw_process_frame adds the CPU time of its stages
+	 * (benchmarks; one thread at a time, a clock read per stage). */
+	struct tcw_stage_times *stage_times;
 };
 
 /* Handles one request frame (any bytes) and returns the reply text in
