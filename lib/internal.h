@@ -247,11 +247,19 @@ int tcwi_check_reused_key(const struct tcwi_session *s, const struct tcwi_item *
  * key and sessionKeyIv, logged once per spell with a count (nonce.c). */
 void tcwi_warn_nonce_reuse(const char *wo_id);
 
+/* The identity of inner request text[0..len) for kept replies (keep.c):
+ * byte-identical texts, and only they, get the same 32 bytes, computed
+ * from the text and its request hash rh without hashing the item data
+ * texts again. in / out: the request's parsed items. TCW_OK or NOMEM. */
+int tcwi_request_identity(const char *text, size_t len, const struct tcwi_item *in,
+                          size_t in_count, const struct tcwi_item *out, size_t out_count,
+                          const uint8_t rh[TCW_SHA256_SIZE], uint8_t id[TCW_SHA256_SIZE]);
+
 /* What tcwi_workorder_run reports beside its reply. */
 struct tcwi_wo_outcome {
 	const char *wo_id; /* the validated workOrderId (borrowed from params), or NULL */
 	int accepted;      /* the replay hook recorded the id: keep the reply */
-	int has_request;   /* request is SHA-256 of the inner request text */
+	int has_request;   /* request identifies the inner request text (keep.c) */
 	uint8_t request[TCW_SHA256_SIZE];
 };
 

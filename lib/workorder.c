@@ -324,13 +324,11 @@ static int open_session_key(struct wo *w)
 	return ret;
 }
 
-/* Computes RH and checks it against the decrypted encryptedRequestHash. */
-static int check_request_hash(struct wo *w)
+/* Computes the request hash RH over the public fields (protocol.md §7). */
+static int request_hash(struct wo *w, struct tcw_error *e)
 {
 	struct tcw_item_text in[TCWI_MAX_ITEMS], out[TCWI_MAX_ITEMS];
-	uint8_t *plain = NULL;
-	size_t n = 0;
-	int ret, ok;
+	int ret;
 
 	for (size_t i = 0; i < w->in_count; i++)
 		in[i] = w->in[i].text;
@@ -338,9 +336,18 @@ static int check_request_hash(struct wo *w)
 		out[i] = w->out[i].text;
 	ret = tcw_request_hash(w->nonce, w->wo_id, w->worker_id, w->workload_id, w->requester_id,
 	                       in, w->in_count, out, w->out_count, w->rh);
-	tcwi_stage(w->p, TCW_STAGE_REQUEST_HASH);
 	if (ret < 0)
-		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTERNAL;
+		return tcw_error_set(e, ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTERNAL, NULL);
+	return TCW_OK;
+}
+
+/* Checks RH against the decrypted encryptedRequestHash. */
+static int check_request_hash(struct wo *w)
+{
+	uint8_t *plain = NULL;
+	size_t n = 0;
+	int ret, ok;
+
 	ret = tcwi_session_open_hex(&w->s, w->erh, w->erh_len, &plain, &n);
 	if (ret < 0)
 		return ret;
@@ -404,14 +411,17 @@ static int check_replay(struct wo *w, struct tcwi_wo_outcome *out, struct tcw_er
 	return tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
 }
 
-/* Identifies the request by the SHA-256 of its text when the processor
+/* Identifies the request by its text and request hash when the processor
  * keeps replies (tcw_processor.stored_reply). */
-static int identify(const struct tcw_processor *p, const char *text, size_t len,
+static int identify(const struct wo *w, const char *text, size_t len,
                     struct tcwi_wo_outcome *out)
 {
+	const struct tcw_processor *p = w->p;
+
 	if (!p->seen || !p->stored_reply || !p->store_reply || !text)
 		return TCW_OK;
-	if (tcw_sha256(text, len, out->request) != TCW_OK)
+	if (tcwi_request_identity(text, len, w->in, w->in_count, w->out, w->out_count, w->rh,
+	                          out->request) != TCW_OK)
 		return TCW_ERR_INTERNAL;
 	out->has_request = 1;
 	return TCW_OK;
@@ -689,14 +699,6 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 	out->wo_id = w->wo_id;
 	if (ret == TCW_OK && !p->keys)
 		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
-	tcwi_stage(p, TCW_STAGE_PARSE);
-	if (ret == TCW_OK && identify(p, text, len, out) != TCW_OK)
-		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
-	/* an exact resubmission of an order already answered: the same reply,
-	 * nothing decrypted or run again */
-	if (ret == TCW_OK && kept_reply(p, out, reply, reply_size))
-		goto out;
-	tcwi_stage(p, TCW_STAGE_KEEP);
 	if (ret == TCW_OK)
 		ret = parse_crypto(w, e);
 	if (ret == TCW_OK)
@@ -706,6 +708,16 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 	if (ret == TCW_OK)
 		ret = parse_items(w, "outData", 0, w->out, &w->out_count, e);
 	tcwi_stage(p, TCW_STAGE_PARSE);
+	if (ret == TCW_OK)
+		ret = request_hash(w, e);
+	tcwi_stage(p, TCW_STAGE_REQUEST_HASH);
+	if (ret == TCW_OK && identify(w, text, len, out) != TCW_OK)
+		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
+	/* an exact resubmission of an order already answered: the same reply,
+	 * nothing unwrapped, decrypted or run again */
+	if (ret == TCW_OK && kept_reply(p, out, reply, reply_size))
+		goto out;
+	tcwi_stage(p, TCW_STAGE_KEEP);
 	if (ret == TCW_OK)
 		ret = verify_request(w, e);
 	/*

@@ -325,11 +325,14 @@ struct tcw_processor {
 	uint32_t workload_timeout_ms;
 	/* Replies kept for exact resubmissions (protocol.md §12.3), NULL =
 	 * none; used only together with seen and only for inner requests sent
-	 * as a JSON string (the usual form). request_sha256 is SHA-256 of
-	 * that string's text as sent: byte-identical requests, and only they,
-	 * have the same one. Both may be called from several threads at once.
-	 * stored_reply: asked once the workOrderId is known, before anything
-	 * is decrypted, and again when seen answered TCW_ERR_DUPLICATE:
+	 * as a JSON string (the usual form). request_sha256 identifies that
+	 * string's text as sent: a SHA-256 over it (with its item data texts
+	 * standing in by the request hash that binds them) that byte-identical
+	 * requests, and only they, share. Both may be called from several
+	 * threads at once.
+	 * stored_reply: asked once the request is parsed and its hash
+	 * computed, before any RSA or decryption, and again when seen
+	 * answered TCW_ERR_DUPLICATE:
 	 * TCW_OK with *reply (caller frees) and *size when a reply was kept
 	 * for work_order_id with this request_sha256, any other value when
 	 * not. A kept reply is returned as it is.
