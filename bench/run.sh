@@ -47,6 +47,8 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 cpu_of() { awk -v t="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
 # Resident set size of a process, KiB.
 rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# Unique set size (private memory: no page shared with another process), KiB.
+uss_of() { awk '/^Private_(Clean|Dirty):/ {n += $2} END {print n}' "/proc/$1/smaps_rollup"; }
 # Starts a worker on a free loopback port and waits until it answers a
 # signup: start_worker ARGS...; sets WPID, EP.
 start_worker() {
@@ -68,6 +70,8 @@ orders_for() { # BITS CLIENTS SIZE
 	3072-1-16) n=600 ;; 3072-8-16) n=2000 ;;
 	3072-1-65536) n=400 ;; 3072-8-65536) n=1200 ;;
 	3072-1-1048576) n=100 ;; 3072-8-1048576) n=240 ;;
+	reuse-*-1-16) n=5000 ;; reuse-*-8-16) n=30000 ;;
+	reuse-*-1-65536) n=1500 ;; reuse-*-8-65536) n=4000 ;;
 	*) n=100 ;;
 	esac
 	[ "$QUICK" = 1 ] && n=$(((n + 9) / 10))
@@ -115,6 +119,14 @@ for bits in 2048 3072; do
 				--size "$size" --warmup $((4 * c))
 		done
 	done
+	# session reuse (tcclient --session-reuse): one RSA-wrapped key per
+	# 1000 orders of a connection, answered from the worker's unwrap cache
+	for size in 16 65536; do
+		for c in 1 8; do
+			run_cell "reuse-$bits-$c-$size" -n "$(orders_for "reuse-$bits" "$c" "$size")" \
+				-c "$c" --size "$size" --warmup $((4 * c)) --session-reuse 1000
+		done
+	done
 	stop_worker
 done
 
@@ -131,6 +143,7 @@ for mode in default replay-off; do
 	[ "$mode" = replay-off ] && extra=(--replay-cache 0)
 	start_worker --rsa-bits 2048 "${extra[@]}"
 	idle=$(rss_of "$WPID")
+	idle_uss=$(uss_of "$WPID")
 	first=1000 rest=99000
 	[ "$QUICK" = 1 ] && rest=9000
 	"$CLIENT" bench --connect "$EP" --json -n "$first" -c 8 --warmup 0 >"$TMP/m1.json"
@@ -139,14 +152,15 @@ for mode in default replay-off; do
 	rss2=$(rss_of "$WPID")
 	stop_worker
 	"$PY" - "$OUT/memory-$mode.json" "$idle" "$rss1" "$rss2" "$first" "$((first + rest))" \
-		"$TMP/m1.json" "$TMP/m2.json" <<'EOF'
+		"$idle_uss" "$TMP/m1.json" "$TMP/m2.json" <<'EOF'
 import json, sys
-fails = sum(json.load(open(p))["failures"] for p in sys.argv[7:9])
+fails = sum(json.load(open(p))["failures"] for p in sys.argv[8:10])
 json.dump({"idle_kib": int(sys.argv[2]), "after_first_kib": int(sys.argv[3]),
            "after_all_kib": int(sys.argv[4]), "first": int(sys.argv[5]),
-           "all": int(sys.argv[6]), "failures": fails}, open(sys.argv[1], "w"))
+           "all": int(sys.argv[6]), "idle_uss_kib": int(sys.argv[7]), "failures": fails},
+          open(sys.argv[1], "w"))
 EOF
-	note "memory ($mode): idle ${idle} KiB, after $first orders ${rss1} KiB, after $((first + rest)) ${rss2} KiB"
+	note "memory ($mode): idle ${idle} KiB (USS ${idle_uss} KiB), after $first orders ${rss1} KiB, after $((first + rest)) ${rss2} KiB"
 done
 
 note "start-up to the first signup answered"

@@ -38,6 +38,10 @@ static const char bench_usage[] =
     "  --gateway URL      instead of --connect: each order through tcgateway\n"
     "                     (WorkOrderSubmit, then WorkOrderGetResult until final)\n"
     "  --worker-name NAME with --gateway: the worker (workerId = SHA-256(NAME))\n"
+    "  --session-reuse N  one session key, RSA-wrapped once, per N orders of a\n"
+    "                     connection (1..1048576), a fresh random IV for every\n"
+    "                     encryption (default: the reference client's format,\n"
+    "                     a new session key per order)\n"
     "  --help             show this help and exit\n"
     "\n"
     "A progress bar is drawn on stderr when it is a terminal (not with --json).\n"
@@ -135,6 +139,11 @@ static int bench_option(int c, struct bench_opts *o, int *warmup_given, int *siz
 	case 'R':
 		o->worker_name = optarg;
 		return -1;
+	case 'r':
+		if (tcc_parse_session_reuse(optarg, &o->session_reuse) != 0)
+			return bench_usage_error("--session-reuse '%s': expected 1 to %u", optarg,
+			                         TCW_SESSION_MAX_ORDERS);
+		return -1;
 	case 'h':
 		fputs(bench_usage, stdout);
 		return TCC_EXIT_OK;
@@ -161,6 +170,7 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
 	    {"worker-id", required_argument, NULL, 'I'},
 	    {"gateway", required_argument, NULL, 'G'},
 	    {"worker-name", required_argument, NULL, 'R'},
+	    {"session-reuse", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -295,10 +305,12 @@ static int bench_report(const struct bench *b, double elapsed, double cpu)
 		printf("{\"orders\":%zu,\"warmup\":%zu,\"concurrency\":%zu,\"workload\":\"%s\","
 		       "\"input_bytes\":%zu,\"seconds\":%.6f,\"wo_per_s\":%.2f,\"mb_per_s\":%.3f,"
 		       "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
-		       "\"client_cpu_s\":%.6f,\"failures\":%zu",
+		       "\"client_cpu_s\":%.6f,\"build_cpu_s\":%.6f,\"verify_cpu_s\":%.6f,"
+		       "\"session_reuse\":%zu,\"failures\":%zu",
 		       o->orders, o->warmup, o->concurrency,
 		       json_safe(o->workload) ? o->workload : "?", input, elapsed, rate, mbps, p50,
-		       p90, p99, max, cpu, failures);
+		       p90, p99, max, cpu, b->build_cpu_s, b->verify_cpu_s, o->session_reuse,
+		       failures);
 		for (i = 0; i < BENCH_OUTCOMES; i++)
 			printf(",\"%s\":%zu", g_outcome_names[i], counts[i]);
 		printf("}\n");

@@ -32,6 +32,7 @@ struct bench_opts {
 	size_t concurrency;    /* connections, one thread each (-c) */
 	size_t warmup;         /* untimed work orders sent first */
 	size_t size;           /* generated input bytes per order (--size) */
+	size_t session_reuse;  /* orders per session key (--session-reuse), 0 = off */
 	int json;              /* one JSON line instead of text */
 	int timeout_ms;        /* per reply */
 	int hello;             /* workload is hello: the plaintext is checked */
@@ -82,6 +83,8 @@ struct bench {
 	atomic_int build_failed;
 	struct bench_gate gate; /* the threads plus the main thread */
 	double *end_s;          /* per thread: when it sent its last order */
+	double build_cpu_s;     /* CPU time building the orders (not timed) */
+	double verify_cpu_s;    /* CPU time verifying the replies (not timed) */
 };
 
 /* Input of slot i (size bytes into buf, which holds o->size bytes or the
@@ -91,8 +94,9 @@ void bench_input(const struct bench_opts *o, size_t i, uint8_t *buf, size_t *siz
 double bench_now(void);
 /* Runs the load threads over b (slots allocated, signup done): build,
  * warmup, timed phase, verification. Sets *elapsed_s to the timed phase
- * and *cpu_s to the CPU time this process used during it. Returns 0, or
- * TCW_ERR_* after printing why (no figures then). */
+ * and *cpu_s to the CPU time this process used during it (and the warmup),
+ * b->build_cpu_s and b->verify_cpu_s to that of the other two phases.
+ * Returns 0, or TCW_ERR_* after printing why (no figures then). */
 int bench_run(struct bench *b, double *elapsed_s, double *cpu_s);
 /* Runs `tcclient bench` (argv[0] is "bench"); returns the exit status. */
 int tcc_bench_main(int argc, char **argv);

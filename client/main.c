@@ -47,6 +47,10 @@ static const char usage_text[] =
     "                     nonce-safe, a fresh key and IV for every encryption\n"
     "  --out-items N      nonce-safe: ask for N outputs under their own keys\n"
     "                     (outData templates, 1..16, default 1)\n"
+    "  --session-reuse N  one session key, RSA-wrapped once, for up to N orders\n"
+    "                     (1..1048576); every encryption under it gets a fresh\n"
+    "                     random IV (request hash, each input, each output's\n"
+    "                     outData template): no RSA on the worker for the rest\n"
     "  --sign             sign each request (requesterSignature, verifyingKey)\n"
     "                     with a secp256k1 key made for this run\n"
     "  --signing-key FILE sign with the key in FILE (64 hex digits)\n"
@@ -133,6 +137,8 @@ static int check_opts(const struct tcc_submit_opts *o)
 		return usage_error("%s", "--signup-file and --save-signup cannot be combined");
 	if (o->compat && o->out_items != 0)
 		return usage_error("%s", "--out-items needs the nonce-safe mode (not --compat)");
+	if (o->compat && o->session_reuse != 0)
+		return usage_error("%s", "--session-reuse and --compat cannot be combined");
 	if (o->worker_id != NULL && !worker_id_valid(o->worker_id))
 		return usage_error("--worker-id '%s': expected an even number of "
 		                   "hex digits (at most 256)",
@@ -159,6 +165,7 @@ static int parse_submit(int argc, char **argv, struct tcc_submit_opts *o)
 	    {"save-signup", required_argument, NULL, 'O'},
 	    {"compat", no_argument, NULL, 'C'},
 	    {"out-items", required_argument, NULL, 'N'},
+	    {"session-reuse", required_argument, NULL, 'R'},
 	    {"sign", no_argument, NULL, 'S'},
 	    {"signing-key", required_argument, NULL, 'K'},
 	    {"gateway", required_argument, NULL, 'G'},
@@ -222,6 +229,11 @@ static int parse_submit(int argc, char **argv, struct tcc_submit_opts *o)
 			if (tcc_parse_out_items(optarg, &o->out_items) != 0)
 				return usage_error("--out-items '%s': expected 1 to %u", optarg,
 				                   TCW_WL_MAX_OUTPUTS);
+			break;
+		case 'R':
+			if (tcc_parse_session_reuse(optarg, &o->session_reuse) != 0)
+				return usage_error("--session-reuse '%s': expected 1 to %u", optarg,
+				                   TCW_SESSION_MAX_ORDERS);
 			break;
 		case 'S':
 			o->sign = 1;

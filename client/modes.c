@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* modes.c - tcclient request modes: --out-items, and the --sign / --signing-key requester key. */
+/* modes.c - tcclient request modes: --out-items, --session-reuse, and the --sign /
+ * --signing-key requester key. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,32 @@ int tcc_parse_out_items(const char *text, size_t *out)
 		return -1;
 	*out = (size_t)v;
 	return 0;
+}
+
+/* Parses the --session-reuse value (1..TCW_SESSION_MAX_ORDERS); 0 or -1. */
+int tcc_parse_session_reuse(const char *text, size_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > TCW_SESSION_MAX_ORDERS)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+/* Makes *s a session with orders left: a new one (for pem, serving n
+ * orders) when it is NULL or used up. 0 or a tcw_err. */
+int tcc_session_ready(struct tcw_session **s, const char *pem, size_t n)
+{
+	if (*s != NULL && tcw_session_orders(*s) < n)
+		return 0;
+	tcw_session_free(s);
+	return tcw_session_new(pem, n, s);
 }
 
 /* 0 when key is a usable secp256k1 secret (non-zero, below the order). */

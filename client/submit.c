@@ -241,14 +241,15 @@ static void classify_reply(int rc, const struct tcw_error *e, struct tcc_outcome
 /* Builds, sends and checks one order, then prints its outcome; returns 0
  * when it succeeded and verified, else TCW_ERR_REMOTE. */
 static int run_order(struct conn *c, const struct tcc_submit_opts *opts,
-                     const struct tcw_signup *su, const struct tcc_order_spec *spec, size_t i,
-                     size_t n)
+                     const struct tcw_signup *su, struct tcw_session *session,
+                     const struct tcc_order_spec *spec, size_t i, size_t n)
 {
 	struct tcw_order_options oo = {
 	    .worker_id = c->gw ? tcc_gw_worker_id(c->gw) : opts->worker_id,
 	    .nonce_safe = !opts->compat,
 	    .out_items = opts->out_items,
 	    .signing_key = opts->sign ? opts->signing_key : NULL,
+	    .session = session,
 	};
 	struct tcw_wl_input in = {0, spec->input, spec->input_size};
 	struct tcw_order_result res = {0};
@@ -307,6 +308,7 @@ int tcc_submit_run(const struct tcc_submit_opts *opts, const struct tcc_order_li
 	struct conn c = {.url = opts->connect, .timeout_ms = opts->timeout_ms};
 	struct tcc_quote_expect x = {0};
 	struct tcw_signup su = {0};
+	struct tcw_session *session = NULL;
 	int status = TCC_EXIT_FAIL, rc;
 	size_t i;
 
@@ -346,18 +348,32 @@ int tcc_submit_run(const struct tcc_submit_opts *opts, const struct tcc_order_li
 	x.mrsigner = opts->expect_mrsigner;
 	if (tcc_quote_check_signup(stderr, &su, &x) != 0)
 		goto out;
-	fprintf(stderr, "work order requests: %s%s\n",
-	        opts->compat ? "reference client layout (--compat)"
-	                     : "nonce-safe (own data key and IV per item)",
-	        opts->sign ? ", signed" : "");
+	if (opts->session_reuse)
+		fprintf(stderr,
+		        "work order requests: session reuse (one session key for up to %zu orders, "
+		        "own IV per encryption)%s\n",
+		        opts->session_reuse, opts->sign ? ", signed" : "");
+	else
+		fprintf(stderr, "work order requests: %s%s\n",
+		        opts->compat ? "reference client layout (--compat)"
+		                     : "nonce-safe (own data key and IV per item)",
+		        opts->sign ? ", signed" : "");
 	if (orders->count == 0)
 		fputs("tcclient: no work orders to submit\n", stderr);
 	status = TCC_EXIT_OK;
 	for (i = 0; i < orders->count; i++) {
-		if (run_order(&c, opts, &su, &orders->items[i], i, orders->count) != 0)
+		if (opts->session_reuse &&
+		    (rc = tcc_session_ready(&session, su.encryption_key, opts->session_reuse)) != 0) {
+			fprintf(stderr, "tcclient: cannot make a session key: %s\n",
+			        tcw_strerror(rc));
+			status = TCC_EXIT_FAIL;
+			break;
+		}
+		if (run_order(&c, opts, &su, session, &orders->items[i], i, orders->count) != 0)
 			status = TCC_EXIT_FAIL;
 	}
 out:
+	tcw_session_free(&session);
 	tcw_signup_fini(&su);
 	tcc_gw_close(c.gw);
 	conn_close(&c);

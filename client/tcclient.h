@@ -55,6 +55,7 @@ struct tcc_submit_opts {
 	/* Request shape (protocol.md §12.1): nonce-safe unless compat. */
 	int compat;                   /* --compat: the reference client's messages */
 	size_t out_items;             /* --out-items: outData templates, 0 = 1 */
+	size_t session_reuse;         /* --session-reuse N: orders per session key, 0 = off */
 	int sign;                     /* --sign / --signing-key: requesterSignature */
 	const char *signing_key_file; /* --signing-key FILE; NULL = fresh key */
 	/* the requester's signing key when sign is set; wiped after the run */
@@ -136,6 +137,13 @@ void tcc_paths_free(char **paths, size_t count);
 
 /* Parses the --out-items value (1..TCW_WL_MAX_OUTPUTS) into *out; 0 or -1. */
 int tcc_parse_out_items(const char *text, size_t *out);
+/* Parses the --session-reuse value (1..TCW_SESSION_MAX_ORDERS) into *out;
+ * 0 or -1. */
+int tcc_parse_session_reuse(const char *text, size_t *out);
+/* Makes *s a session with orders left: a new one for the worker key pem,
+ * serving n orders, when it is NULL or used up (the old one freed).
+ * 0 or a tcw_err. */
+int tcc_session_ready(struct tcw_session **s, const char *pem, size_t n);
 
 /* Fills key with the requester's secp256k1 signing key: read from path (64
  * hex digits, surrounding whitespace allowed) or, when path is NULL, freshly

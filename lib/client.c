@@ -31,8 +31,13 @@ static int order_ids(struct tcw_order *o, const char *pem, const char *name,
 	int ret;
 
 	*esk_hex = NULL;
-	if ((ret = tcw_random_bytes(o->key, sizeof(o->key))) < 0 ||
-	    (ret = tcw_random_bytes(o->iv, sizeof(o->iv))) < 0 ||
+	if (opt && opt->session) {
+		/* session reuse: the session's key, wrapped once */
+		memcpy(o->key, opt->session->key, sizeof(o->key));
+	} else if ((ret = tcw_random_bytes(o->key, sizeof(o->key))) < 0) {
+		return ret;
+	}
+	if ((ret = tcw_random_bytes(o->iv, sizeof(o->iv))) < 0 ||
 	    (ret = random_hex(&o->work_order_id)) < 0 || (ret = random_hex(&o->requester_id)) < 0 ||
 	    (ret = random_hex(&o->nonce)) < 0)
 		return ret;
@@ -47,6 +52,10 @@ static int order_ids(struct tcw_order *o, const char *pem, const char *name,
 	o->workload_id = tcw_hex_encode((const uint8_t *)name, strlen(name));
 	if (!o->worker_id || !o->workload_id)
 		return TCW_ERR_NOMEM;
+	if (opt && opt->session) {
+		*esk_hex = strdup(opt->session->esk_hex);
+		return *esk_hex ? TCW_OK : TCW_ERR_NOMEM;
+	}
 	ret = tcw_rsa_encrypt_pem(pem, o->key, sizeof(o->key), &esk, &esk_size);
 	if (ret < 0)
 		return ret;
@@ -112,12 +121,16 @@ static int order_items(struct tcw_order *o, const char *pem, const struct tcw_wl
 {
 	int ret = TCW_OK;
 
+	int session = opt && opt->session;
+
 	for (size_t i = 0; i < count && ret == TCW_OK; i++)
-		ret = opt && opt->nonce_safe
+		ret = session ? tcwi_client_session_item(o, &inputs[i], i, in, &tin[i])
+		      : opt && opt->nonce_safe
 		          ? tcwi_client_dek_item(o, pem, &inputs[i], i, in, &tin[i])
 		          : in_item(o, &inputs[i], i, in, &tin[i]);
 	for (size_t j = 0; j < o->out_count && ret == TCW_OK; j++)
-		ret = tcwi_client_template(o, pem, j, out, &tout[j]);
+		ret = session ? tcwi_client_session_template(j, out, &tout[j])
+		              : tcwi_client_template(o, pem, j, out, &tout[j]);
 	return ret;
 }
 
@@ -247,12 +260,13 @@ int tcw_order_build(const char *encryption_key_pem, const char *workload_name,
 	*out = NULL;
 	if (!encryption_key_pem || !workload_name || !*workload_name || !inputs || !count ||
 	    count > TCWI_MAX_ITEMS || strlen(workload_name) > TCWI_MAX_WORKLOAD_NAME ||
-	    (opt && opt->out_items > TCW_WL_MAX_OUTPUTS))
+	    (opt && opt->out_items > TCW_WL_MAX_OUTPUTS) ||
+	    (opt && opt->session && opt->session->orders >= opt->session->max_orders))
 		return TCW_ERR_INVALID_PARAM;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return TCW_ERR_NOMEM;
-	if (opt && opt->nonce_safe) {
+	if (opt && (opt->nonce_safe || opt->session)) {
 		o->out_count = opt->out_items ? opt->out_items : 1;
 		o->out_keys = calloc(o->out_count, sizeof(*o->out_keys));
 	}
@@ -269,8 +283,58 @@ int tcw_order_build(const char *encryption_key_pem, const char *workload_name,
 		tcw_order_free(&o);
 		return ret;
 	}
+	if (opt && opt->session)
+		opt->session->orders++;
 	*out = o;
 	return TCW_OK;
+}
+
+/* A new requester session for a worker key; see tcw.h. */
+int tcw_session_new(const char *encryption_key_pem, size_t max_orders, struct tcw_session **out)
+{
+	struct tcw_session *s;
+	uint8_t *esk = NULL;
+	size_t esk_size = 0;
+	int ret;
+
+	if (!out)
+		return TCW_ERR_INVALID_PARAM;
+	*out = NULL;
+	if (!encryption_key_pem || max_orders < 1 || max_orders > TCW_SESSION_MAX_ORDERS)
+		return TCW_ERR_INVALID_PARAM;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return TCW_ERR_NOMEM;
+	s->max_orders = max_orders;
+	ret = tcw_random_bytes(s->key, sizeof(s->key));
+	if (ret == TCW_OK)
+		ret = tcw_rsa_encrypt_pem(encryption_key_pem, s->key, sizeof(s->key), &esk,
+		                          &esk_size);
+	if (ret == TCW_OK && !(s->esk_hex = tcw_hex_encode(esk, esk_size)))
+		ret = TCW_ERR_NOMEM;
+	free(esk);
+	if (ret < 0) {
+		tcw_session_free(&s);
+		return ret;
+	}
+	*out = s;
+	return TCW_OK;
+}
+
+/* Wipes and frees a session; see tcw.h. */
+void tcw_session_free(struct tcw_session **sp)
+{
+	if (!sp || !*sp)
+		return;
+	free((*sp)->esk_hex);
+	tcw_free_secret(*sp, sizeof(**sp));
+	*sp = NULL;
+}
+
+/* Orders built under s so far. */
+size_t tcw_session_orders(const struct tcw_session *s)
+{
+	return s ? s->orders : 0;
 }
 
 /* The outer ProcessWorkOrder envelope text (borrowed); *size may be NULL. */

@@ -35,6 +35,25 @@ struct tcw_order {
 	size_t out_count;
 };
 
+/* A requester session (tcw.h): the key is secret. */
+struct tcw_session {
+	uint8_t key[TCW_AES_KEY_SIZE];
+	char *esk_hex; /* encryptedSessionKey */
+	size_t max_orders, orders;
+};
+
+/* Appends to arr the inData item index i for input in, encrypted under o's
+ * session key with a fresh IV of its own in the item iv and
+ * encryptedDataEncryptionKey "" (session reuse); *t gets its hashed texts,
+ * borrowed from arr. TCW_ERR_INVALID_PARAM for an input over
+ * TCWI_CLIENT_MAX_INPUT. */
+int tcwi_client_session_item(const struct tcw_order *o, const struct tcw_wl_input *in, size_t i,
+                             json_object *arr, struct tcw_item_text *t);
+/* Appends to arr the outData template index j for the session key with a
+ * fresh IV of its own, encryptedDataEncryptionKey "" and no data (session
+ * reuse); *t gets its hashed texts, borrowed from arr. */
+int tcwi_client_session_template(size_t j, json_object *arr, struct tcw_item_text *t);
+
 /* Appends to arr the inData item index i for input in, encrypted under a
  * fresh data key and IV whose key is wrapped for the worker key pem and
  * then under o's session key with a fresh IV (protocol.md §5); *t gets its

@@ -2,7 +2,8 @@
 /*
  * client_seal.c - requester side, nonce-safe mode (protocol.md §5, §12.1):
  * inData items and outData templates under their own data keys and IVs,
- * wrapped for the worker, and the optional requester signature.
+ * wrapped for the worker, or (session reuse) under the session key with
+ * their own IVs, and the optional requester signature.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -109,6 +110,45 @@ out:
 	free(ct);
 	free(b64);
 	free(e);
+	free(iv_hex);
+	return ret;
+}
+
+/* Appends inData item i under the session key with its own IV (see client.h). */
+int tcwi_client_session_item(const struct tcw_order *o, const struct tcw_wl_input *in, size_t i,
+                             json_object *arr, struct tcw_item_text *t)
+{
+	uint8_t iv[TCW_GCM_IV_SIZE], *ct = NULL;
+	char *iv_hex = NULL, *b64 = NULL;
+	size_t len = 0;
+	int ret;
+
+	if ((in->size && !in->data) || in->size > TCWI_CLIENT_MAX_INPUT)
+		return TCW_ERR_INVALID_PARAM;
+	ret = fresh_iv(iv, &iv_hex);
+	if (ret < 0)
+		return ret;
+	ct = malloc(in->size + TCW_GCM_TAG_SIZE);
+	ret = ct ? tcw_aes_gcm_encrypt(o->key, iv, in->data, in->size, ct) : TCW_ERR_NOMEM;
+	if (ret == TCW_OK && !(b64 = tcw_b64_encode(ct, in->size + TCW_GCM_TAG_SIZE, &len)))
+		ret = TCW_ERR_NOMEM;
+	if (ret == TCW_OK)
+		ret = add_item(arr, i, b64, len, "", iv_hex, t);
+	free(ct);
+	free(b64);
+	free(iv_hex);
+	return ret;
+}
+
+/* Appends outData template j for the session key with its own IV (see client.h). */
+int tcwi_client_session_template(size_t j, json_object *arr, struct tcw_item_text *t)
+{
+	uint8_t iv[TCW_GCM_IV_SIZE];
+	char *iv_hex = NULL;
+	int ret = fresh_iv(iv, &iv_hex);
+
+	if (ret == TCW_OK)
+		ret = add_item(arr, j, "", 0, "", iv_hex, t);
 	free(iv_hex);
 	return ret;
 }

@@ -18,6 +18,24 @@
  * first use; NULL only if it could not be allocated. */
 const secp256k1_context *tcwi_secp_ctx(void);
 
+/* SHA-256 of the worker's RSA public key (its SPKI PEM text), 32 bytes
+ * (borrowed): the key's fingerprint. */
+const uint8_t *tcwi_keys_fingerprint(const struct tcw_keys *k);
+
+/* RSA-OAEP-unwraps a 32-byte key from ct[0..n) with k, through cache c
+ * (NULL: none). key gets the unwrapped key or, when ct does not unwrap to
+ * 32 bytes, a random substitute: *rejected says which (secret: fold it
+ * into the order's integrity verdict, never branch on it early), *cached
+ * whether it came from the cache. Same work, and the same caching, for
+ * both outcomes. TCW_OK, or TCW_ERR_NOMEM / the RNG's error. */
+int tcwi_unwrap(const struct tcw_keys *k, struct tcw_key_cache *c, const uint8_t *ct, size_t n,
+                uint8_t key[TCW_AES_KEY_SIZE], int *rejected, int *cached);
+/* Replaces a cache's CLOCK_MONOTONIC (nanoseconds; NULL = the real one);
+ * for tests. */
+void tcwi_key_cache_set_clock(struct tcw_key_cache *c, uint64_t (*clock)(void));
+/* 1 when the cache's free slots hold no key material (tests). */
+int tcwi_key_cache_clean(struct tcw_key_cache *c);
+
 /* Configures an initialised encrypt/decrypt ctx for RSA-OAEP with SHA-1 and
  * MGF1-SHA-1, empty label. Returns 0 or TCW_ERR_CRYPTO. */
 int tcwi_oaep_setup(EVP_PKEY_CTX *ctx);
@@ -57,9 +75,9 @@ int tcwi_spell_hit(struct tcwi_spell *s, uint64_t *quiet);
 /* Ends the spell: the events it did not log (0 when none). */
 uint64_t tcwi_spell_end(struct tcwi_spell *s);
 #endif
-/* Logs the count of the nonce-reuse warning's spell (workorder.c; called by
+/* Logs the count of the nonce-reuse warning's spell (nonce.c; called by
  * tcw_log_flush). */
-void tcwi_workorder_log_flush(void);
+void tcwi_nonce_log_flush(void);
 
 #include <json-c/json.h>
 
@@ -140,6 +158,12 @@ int tcwi_json_add(json_object *obj, const char *key, json_object *val);
  * characters, or containing a NUL. */
 int tcwi_json_str(json_object *obj, const char *key, size_t max, const char **s, size_t *len);
 
+/* Starts the stage clock of this thread when p measures stages (log.c). */
+void tcwi_stage_start(const struct tcw_processor *p);
+/* Adds the thread CPU time since the last mark to stage s of p's
+ * stage_times (nothing when p does not measure), and marks now. */
+void tcwi_stage(const struct tcw_processor *p, enum tcw_stage s);
+
 /* ---- work-order engine: jsonrpc.c, workorder.c, items.c, client.c ---- */
 
 /* 1 when text[0..len) is hex that tcw_hex_decode accepts, of at least one byte. */
@@ -164,6 +188,7 @@ struct tcwi_item {
 	int has_iv; /* item iv non-empty: iv holds its 12 bytes */
 	uint8_t iv[TCW_GCM_IV_SIZE];
 	int has_dek; /* per-item key unwrapped into dek */
+	int dek_rejected; /* secret: dek is a random stand-in, the key did not unwrap */
 	uint8_t dek[TCW_AES_KEY_SIZE];
 	uint8_t *plain; /* decrypted data (heap, never NULL once decrypted) */
 	size_t plain_size;
@@ -173,9 +198,11 @@ struct tcwi_item {
  * the 32-byte session key and the optional sessionKeyIv. */
 struct tcwi_session {
 	const struct tcw_keys *keys;
+	struct tcw_key_cache *cache; /* unwrap cache for data keys, NULL = none */
 	uint8_t key[TCW_AES_KEY_SIZE];
 	int has_iv;
 	uint8_t iv[TCW_GCM_IV_SIZE];
+	int strict_iv; /* an item iv is the only IV tried (no sessionKeyIv retry) */
 };
 
 /* Decrypts a hex session-key blob such as encryptedRequestHash: with
@@ -190,7 +217,9 @@ int tcwi_session_open_hex(const struct tcwi_session *s, const char *hex, size_t 
 int tcwi_item_parse(json_object *obj, const char *array, size_t pos, struct tcwi_item *it,
                     struct tcw_error *e);
 /* Unwraps a TCWI_KEY_DEK item's data key into it->dek (no-op for other
- * modes). TCW_ERR_INTEGRITY on any failure. */
+ * modes), through s->cache. TCW_ERR_INTEGRITY when the session-key layer
+ * does not open; a key that does not RSA-unwrap gets a random stand-in and
+ * it->dek_rejected (see tcwi_unwrap), for the caller's final verdict. */
 int tcwi_item_unwrap(const struct tcwi_session *s, struct tcwi_item *it);
 /* Decodes and decrypts it's data into it->plain (owned by it) and checks
  * dataHash when non-empty. TCW_ERR_INTEGRITY for every crypto failure,
@@ -206,11 +235,31 @@ void tcwi_item_clear(struct tcwi_item *it);
 /* Stable sort of v[0..n) by index (ties keep array order). */
 void tcwi_items_sort(struct tcwi_item **v, size_t n);
 
+/* The rules for an order whose session key came from the unwrap cache
+ * (sent before), nonce.c: every encrypted inData item and outData template
+ * carries its own iv, not sessionKeyIv (nor is its wrapped key's IV
+ * sessionKeyIv), and there is at least one template.
+ * TCW_ERR_INVALID_PARAM naming the field otherwise. */
+int tcwi_check_reused_key(const struct tcwi_session *s, const struct tcwi_item *in,
+                          size_t in_count, const struct tcwi_item *out, size_t out_count,
+                          struct tcw_error *e);
+/* The warning that work order wo_id's result was encrypted with the session
+ * key and sessionKeyIv, logged once per spell with a count (nonce.c). */
+void tcwi_warn_nonce_reuse(const char *wo_id);
+
+/* The identity of inner request text[0..len) for kept replies (keep.c):
+ * byte-identical texts, and only they, get the same 32 bytes, computed
+ * from the text and its request hash rh without hashing the item data
+ * texts again. in / out: the request's parsed items. TCW_OK or NOMEM. */
+int tcwi_request_identity(const char *text, size_t len, const struct tcwi_item *in,
+                          size_t in_count, const struct tcwi_item *out, size_t out_count,
+                          const uint8_t rh[TCW_SHA256_SIZE], uint8_t id[TCW_SHA256_SIZE]);
+
 /* What tcwi_workorder_run reports beside its reply. */
 struct tcwi_wo_outcome {
 	const char *wo_id; /* the validated workOrderId (borrowed from params), or NULL */
 	int accepted;      /* the replay hook recorded the id: keep the reply */
-	int has_request;   /* request is SHA-256 of the inner request text */
+	int has_request;   /* request identifies the inner request text (keep.c) */
 	uint8_t request[TCW_SHA256_SIZE];
 };
 

@@ -80,6 +80,8 @@ static size_t session_tries(const struct tcwi_session *s, const struct tcwi_item
 
 	if (it && it->has_iv)
 		t[n++] = (struct iv_try){.iv = it->iv};
+	if (n && s->strict_iv)
+		return n;
 	if (s->has_iv) {
 		/* extension: an item iv that fails is retried with sessionKeyIv */
 		t[n++] = (struct iv_try){.iv = s->iv};
@@ -194,8 +196,8 @@ int tcwi_item_unwrap(const struct tcwi_session *s, struct tcwi_item *it)
 	/* C++ layout (IV inside the blob) first, then the item iv (Python intent) */
 	struct iv_try t[2] = {{.prefixed = 1}, {.iv = it->iv}};
 	uint8_t *wrapped = NULL;
-	size_t wrapped_size = 0, n = 0;
-	int ret;
+	size_t wrapped_size = 0;
+	int ret, cached = 0;
 
 	if (it->mode != TCWI_KEY_DEK || it->has_dek)
 		return TCW_OK;
@@ -205,11 +207,12 @@ int tcwi_item_unwrap(const struct tcwi_session *s, struct tcwi_item *it)
 	                strlen(it->text.dek), &wrapped, &wrapped_size);
 	if (ret < 0)
 		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTEGRITY;
-	ret = tcw_keys_rsa_decrypt(s->keys, wrapped, wrapped_size, it->dek, sizeof(it->dek), &n);
+	ret = tcwi_unwrap(s->keys, s->cache, wrapped, wrapped_size, it->dek, &it->dek_rejected,
+	                  &cached);
 	tcw_free_secret(wrapped, wrapped_size);
-	if (ret < 0 || n != sizeof(it->dek)) {
+	if (ret < 0) {
 		tcw_wipe(it->dek, sizeof(it->dek));
-		return TCW_ERR_INTEGRITY;
+		return ret;
 	}
 	it->has_dek = 1;
 	return TCW_OK;
@@ -251,6 +254,9 @@ int tcwi_item_decrypt(const struct tcwi_session *s, struct tcwi_item *it, struct
 		if (ret == TCW_OK)
 			ret = open_text(it->dek, t, 1, tcw_b64_decode, it->text.data, it->data_len,
 			                &it->plain, &it->plain_size);
+		/* a stand-in key opens nothing, but the verdict must not rest on that */
+		if (ret == TCW_OK && it->dek_rejected)
+			ret = TCW_ERR_INTEGRITY;
 	}
 	if (ret == TCW_OK)
 		ret = check_data_hash(it);
@@ -324,6 +330,7 @@ void tcwi_item_clear(struct tcwi_item *it)
 	it->plain_size = 0;
 	tcw_wipe(it->dek, sizeof(it->dek));
 	it->has_dek = 0;
+	it->dek_rejected = 0;
 }
 
 /* Stable insertion sort of v[0..n) by index (see internal.h). */

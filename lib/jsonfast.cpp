@@ -50,6 +50,23 @@ thread_local fast_state t_state;
  * string buffer */
 thread_local fast_state t_inner;
 
+/* Whether text holds a \u escape: memchr for the backslashes (a large
+ * work order has few, all in front of quotes), which runs at memory speed
+ * where memmem's byte-pair search took 0.7 ms per 1.4 MB. */
+bool has_u_escape(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while ((p = static_cast<const char *>(memchr(p, '\\', (size_t)(end - p)))) != nullptr) {
+		if (p + 1 < end && p[1] == 'u')
+			return true;
+		p += 2; /* the escaped character cannot start another escape */
+		if (p >= end)
+			break;
+	}
+	return false;
+}
+
 /* How a document is converted. */
 struct conv {
 	int max_depth;
@@ -82,7 +99,9 @@ int build_params(std::string_view s, const conv &c, json_object **out)
 	const conv inner = {c.max_depth, false, nullptr};
 	int ret = TCW_ERR_INVALID_REQUEST;
 
-	if (s.size() >= TCWI_JSON_FAST_MIN) {
+	/* the inner text's own \u escapes are json-c's too (in the envelope
+	 * they were written as \\u, which is no \u escape there) */
+	if (s.size() >= TCWI_JSON_FAST_MIN && !has_u_escape(s.data(), s.size())) {
 		auto err = t_inner.parser.parse(s.data(), s.size(), false).get(root);
 
 		if (err == simdjson::MEMALLOC)
@@ -239,7 +258,7 @@ extern "C" int tcwi_json_parse_fast(const char *text, size_t len, int max_depth,
 	/* \u escapes (surrogate pairs in particular) are decoded differently by
 	 * the two parsers; leave any text that has one to json-c, the reference.
 	 * Large work orders carry base64 and hex only, so they keep the fast path. */
-	if (memmem(text, len, "\\u", 2))
+	if (has_u_escape(text, len))
 		return TCW_ERR_INVALID_REQUEST;
 	try {
 		fast_state &st = t_state;

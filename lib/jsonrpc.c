@@ -146,6 +146,7 @@ static int keep_reply(const struct tcw_processor *p, struct frame *f, int ret, c
 		size = reply_size ? *reply_size : strlen(*reply);
 	}
 	p->store_reply(p->store_ctx, f->wo.wo_id, strlen(f->wo.wo_id), f->wo.request, *reply, size);
+	tcwi_stage(p, TCW_STAGE_KEEP);
 	return TCW_OK;
 }
 
@@ -227,6 +228,7 @@ int tcw_process_frame(const struct tcw_processor *p, const char *frame, size_t s
 	f.zero = json_object_new_int(0);
 	if (!f.zero)
 		return TCW_ERR_NOMEM;
+	tcwi_stage_start(p);
 	ret = dispatch(p, &f, frame, size, reply, reply_size);
 	if (ret != TCW_OK)
 		ret = error_reply_obj(f.id_known ? f.id : f.zero, &f.e, f.wo.wo_id, reply,

@@ -25,6 +25,7 @@ struct tcw_keys {
 	unsigned rsa_bits;
 	char *verifying_pem;  /* SPKI PEM of the signing key, trailing "\n" */
 	char *encryption_pem; /* SPKI PEM of the RSA key, no trailing newline */
+	uint8_t fingerprint[TCW_SHA256_SIZE]; /* SHA-256(encryption_pem) */
 	struct tcwi_ctx_pool *decrypt_pool; /* ready RSA-OAEP decryption contexts */
 };
 
@@ -82,6 +83,9 @@ static int keys_assemble(EVP_PKEY *rsa, const uint8_t seckey[TCW_ECDSA_SECKEY_SI
 		ret = TCW_ERR_NOMEM;
 		goto out;
 	}
+	ret = tcw_sha256(k->encryption_pem, strlen(k->encryption_pem), k->fingerprint);
+	if (ret < 0)
+		goto out;
 	*out = k;
 	k = NULL;
 	ret = TCW_OK;
@@ -217,6 +221,12 @@ const char *tcw_keys_encryption_pem(const struct tcw_keys *keys)
 unsigned tcw_keys_rsa_bits(const struct tcw_keys *keys)
 {
 	return keys ? keys->rsa_bits : 0;
+}
+
+/* The fingerprint of the worker's RSA key; see internal.h. */
+const uint8_t *tcwi_keys_fingerprint(const struct tcw_keys *k)
+{
+	return k->fingerprint;
 }
 
 /* RSA-OAEP (SHA-1) decryption with the worker key into out (cap bytes);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* log.c - the process-wide log hook through which libtcw reports events, and the
- * once-per-spell limit of frequent warnings. */
+/* log.c - the process-wide log hook through which libtcw reports events, the
+ * once-per-spell limit of frequent warnings, and the stage clock of benchmarks. */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -75,5 +75,36 @@ uint64_t tcwi_spell_end(struct tcwi_spell *s)
 /* Logs the counts of the rate-limited warnings; see tcw.h. */
 void tcw_log_flush(void)
 {
-	tcwi_workorder_log_flush();
+	tcwi_nonce_log_flush();
+}
+
+/* The stage clock's last mark on this thread (thread CPU time, seconds). */
+static _Thread_local double t_stage_mark;
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts the stage clock; see internal.h. */
+void tcwi_stage_start(const struct tcw_processor *p)
+{
+	if (p->stage_times)
+		t_stage_mark = thread_cpu();
+}
+
+/* Adds the time since the last mark to stage s; see internal.h. */
+void tcwi_stage(const struct tcw_processor *p, enum tcw_stage s)
+{
+	double now;
+
+	if (!p->stage_times)
+		return;
+	now = thread_cpu();
+	p->stage_times->seconds[s] += now - t_stage_mark;
+	t_stage_mark = now;
 }

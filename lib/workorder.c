@@ -43,6 +43,7 @@ struct wo {
 	char name[TCWI_MAX_WORKLOAD_NAME + 1]; /* decoded workloadId */
 	struct tcwi_session s;
 	int key_rejected; /* encryptedSessionKey did not open: s.key is random */
+	int key_cached;   /* s.key came from the unwrap cache: sent before */
 	uint8_t rh[TCW_SHA256_SIZE];
 	struct tcwi_item in[TCWI_MAX_ITEMS];
 	size_t in_count;
@@ -301,36 +302,33 @@ static int parse_items(struct wo *w, const char *key, int required, struct tcwi_
 /* ---- request integrity (protocol.md §7) ---------------------------------- */
 
 /*
- * RSA-decrypts encryptedSessionKey into the 32-byte session key. When it
- * does not open, a random key takes its place and the order goes on to the
- * request hash check, which then fails: RSA failures and hash failures take
- * the same path and give the same reply (no padding oracle, protocol.md
- * §12.8).
+ * RSA-decrypts encryptedSessionKey into the 32-byte session key, through
+ * the unwrap cache. When it does not open, a random key takes its place
+ * and the order goes on to the request hash check, which then fails: RSA
+ * failures and hash failures take the same path and give the same reply
+ * (no padding oracle, protocol.md §12.8); the cache keeps both alike.
  */
 static int open_session_key(struct wo *w)
 {
 	uint8_t *esk = NULL;
-	size_t size = 0, n = 0;
+	size_t size = 0;
 	int ret = tcw_hex_decode(w->esk, w->esk_len, &esk, &size);
 
 	if (ret < 0)
 		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTEGRITY;
-	ret = tcw_keys_rsa_decrypt(w->s.keys, esk, size, w->s.key, sizeof(w->s.key), &n);
+	ret = tcwi_unwrap(w->s.keys, w->p->key_cache, esk, size, w->s.key, &w->key_rejected,
+	                  &w->key_cached);
 	free(esk);
-	if (ret < 0 || n != sizeof(w->s.key)) {
-		w->key_rejected = 1;
-		return tcw_random_bytes(w->s.key, sizeof(w->s.key));
-	}
-	return TCW_OK;
+	/* a reused session key: an item iv is the only IV it may use */
+	w->s.strict_iv = w->key_cached;
+	return ret;
 }
 
-/* Computes RH and checks it against the decrypted encryptedRequestHash. */
-static int check_request_hash(struct wo *w)
+/* Computes the request hash RH over the public fields (protocol.md §7). */
+static int request_hash(struct wo *w, struct tcw_error *e)
 {
 	struct tcw_item_text in[TCWI_MAX_ITEMS], out[TCWI_MAX_ITEMS];
-	uint8_t *plain = NULL;
-	size_t n = 0;
-	int ret, ok;
+	int ret;
 
 	for (size_t i = 0; i < w->in_count; i++)
 		in[i] = w->in[i].text;
@@ -339,7 +337,17 @@ static int check_request_hash(struct wo *w)
 	ret = tcw_request_hash(w->nonce, w->wo_id, w->worker_id, w->workload_id, w->requester_id,
 	                       in, w->in_count, out, w->out_count, w->rh);
 	if (ret < 0)
-		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTERNAL;
+		return tcw_error_set(e, ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTERNAL, NULL);
+	return TCW_OK;
+}
+
+/* Checks RH against the decrypted encryptedRequestHash. */
+static int check_request_hash(struct wo *w)
+{
+	uint8_t *plain = NULL;
+	size_t n = 0;
+	int ret, ok;
+
 	ret = tcwi_session_open_hex(&w->s, w->erh, w->erh_len, &plain, &n);
 	if (ret < 0)
 		return ret;
@@ -377,6 +385,7 @@ static int verify_request(struct wo *w, struct tcw_error *e)
 {
 	int ret = open_session_key(w);
 
+	tcwi_stage(w->p, TCW_STAGE_UNWRAP);
 	if (ret == TCW_OK)
 		ret = check_request_hash(w);
 	if (ret == TCW_OK && w->key_rejected)
@@ -402,14 +411,17 @@ static int check_replay(struct wo *w, struct tcwi_wo_outcome *out, struct tcw_er
 	return tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
 }
 
-/* Identifies the request by the SHA-256 of its text when the processor
+/* Identifies the request by its text and request hash when the processor
  * keeps replies (tcw_processor.stored_reply). */
-static int identify(const struct tcw_processor *p, const char *text, size_t len,
+static int identify(const struct wo *w, const char *text, size_t len,
                     struct tcwi_wo_outcome *out)
 {
+	const struct tcw_processor *p = w->p;
+
 	if (!p->seen || !p->stored_reply || !p->store_reply || !text)
 		return TCW_OK;
-	if (tcw_sha256(text, len, out->request) != TCW_OK)
+	if (tcwi_request_identity(text, len, w->in, w->in_count, w->out, w->out_count, w->rh,
+	                          out->request) != TCW_OK)
 		return TCW_ERR_INTERNAL;
 	out->has_request = 1;
 	return TCW_OK;
@@ -433,10 +445,12 @@ static int kept_reply(const struct tcw_processor *p, const struct tcwi_wo_outcom
 	return 1;
 }
 
-/* Decrypts every inData item and unwraps the data keys of outData templates. */
+/* Decrypts every inData item and unwraps the data keys of outData
+ * templates; a template key that did not unwrap fails the order once all
+ * are done. */
 static int open_items(struct wo *w, struct tcw_error *e)
 {
-	int ret;
+	int ret, rejected = 0;
 
 	for (size_t i = 0; i < w->in_count; i++)
 		if (tcwi_item_decrypt(&w->s, &w->in[i], e) < 0)
@@ -445,8 +459,9 @@ static int open_items(struct wo *w, struct tcw_error *e)
 		ret = tcwi_item_unwrap(&w->s, &w->out[i]);
 		if (ret < 0)
 			return tcw_error_set(e, ret, NULL);
+		rejected |= w->out[i].dek_rejected;
 	}
-	return TCW_OK;
+	return rejected ? tcw_error_set(e, TCW_ERR_INTEGRITY, NULL) : TCW_OK;
 }
 
 /* ---- workload and result (protocol.md §8-§9) -------------------------- */
@@ -594,43 +609,6 @@ out:
 	return ret;
 }
 
-/* Reference-format orders (protocol.md §12.1) come in streams: their
- * warning is logged once per spell, with a count (log.c). */
-static struct tcwi_spell g_reuse_spell;
-
-#define REUSE_WARNING                                                                              \
-	"result encrypted with the session key and sessionKeyIv (AES-GCM nonce reuse, see "        \
-	"docs/protocol.md 12.1)"
-
-/* Logs the count of nonce-reuse results not logged in the current spell. */
-static void log_reuse_count(uint64_t n)
-{
-	if (n > 0)
-		tcw_logf(TCW_LOG_WARN,
-		         "%llu more work orders answered with AES-GCM nonce reuse were not logged "
-		         "since the last warning",
-		         (unsigned long long)n);
-}
-
-/* The nonce-reuse warning for work order wo_id, once per spell. */
-static void warn_nonce_reuse(const char *wo_id)
-{
-	uint64_t quiet = 0;
-
-	if (!tcwi_spell_hit(&g_reuse_spell, &quiet))
-		return;
-	log_reuse_count(quiet);
-	tcw_logf(TCW_LOG_WARN,
-	         "work order %s: " REUSE_WARNING "; more in the next %d s are counted, not logged",
-	         wo_id, TCW_LOG_SPELL_SECONDS);
-}
-
-/* Ends the nonce-reuse spell, logging its count; see internal.h. */
-void tcwi_workorder_log_flush(void)
-{
-	log_reuse_count(tcwi_spell_end(&g_reuse_spell));
-}
-
 /* Encrypts the outputs, signs WH and serialises the result reply. */
 static int build_result(struct wo *w, json_object *id, char **reply, size_t *size,
                         struct tcw_error *e)
@@ -645,6 +623,9 @@ static int build_result(struct wo *w, json_object *id, char **reply, size_t *siz
 	for (size_t i = 0; i < w->out_count; i++)
 		tmpl[i] = &w->out[i];
 	tcwi_items_sort(tmpl, w->out_count);
+	/* a reused session key: no output may fall back to sessionKeyIv */
+	if (w->key_cached && n > w->out_count)
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "outData");
 	for (size_t i = 0; i < n; i++) {
 		const struct tcwi_item *t = i < w->out_count ? tmpl[i] : NULL;
 		struct tcw_buf *o = &w->call.out[i];
@@ -661,18 +642,22 @@ static int build_result(struct wo *w, json_object *id, char **reply, size_t *siz
 		    .iv = t ? (t->text.iv ? t->text.iv : "") : "",
 		};
 	}
+	tcwi_stage(w->p, TCW_STAGE_SEAL);
 	ret = worker_nonce(&nonce);
 	if (ret == TCW_OK)
 		ret = tcw_response_hash(nonce, w->wo_id, w->worker_id, w->workload_id,
 		                        w->requester_id, items, n, wh);
+	tcwi_stage(w->p, TCW_STAGE_RESPONSE_HASH);
 	if (ret == TCW_OK)
 		ret = tcw_keys_sign(w->s.keys, wh, der, &der_size);
 	if (ret == TCW_OK && !(signature = tcw_b64_encode(der, der_size, NULL)))
 		ret = TCW_ERR_NOMEM;
+	tcwi_stage(w->p, TCW_STAGE_SIGN);
 	if (ret == TCW_OK)
 		ret = result_json(w, id, nonce, items, lens, n, signature, reply, size);
+	tcwi_stage(w->p, TCW_STAGE_WRITE);
 	if (ret == TCW_OK && reused)
-		warn_nonce_reuse(w->wo_id);
+		tcwi_warn_nonce_reuse(w->wo_id);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(data[i]);
@@ -709,16 +694,11 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 	w->p = p;
 	w->params = params;
 	w->s.keys = p->keys;
+	w->s.cache = p->key_cache;
 	ret = parse_ids(w, e);
 	out->wo_id = w->wo_id;
 	if (ret == TCW_OK && !p->keys)
 		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
-	if (ret == TCW_OK && identify(p, text, len, out) != TCW_OK)
-		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
-	/* an exact resubmission of an order already answered: the same reply,
-	 * nothing decrypted or run again */
-	if (ret == TCW_OK && kept_reply(p, out, reply, reply_size))
-		goto out;
 	if (ret == TCW_OK)
 		ret = parse_crypto(w, e);
 	if (ret == TCW_OK)
@@ -727,6 +707,17 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 		ret = parse_items(w, "inData", 1, w->in, &w->in_count, e);
 	if (ret == TCW_OK)
 		ret = parse_items(w, "outData", 0, w->out, &w->out_count, e);
+	tcwi_stage(p, TCW_STAGE_PARSE);
+	if (ret == TCW_OK)
+		ret = request_hash(w, e);
+	tcwi_stage(p, TCW_STAGE_REQUEST_HASH);
+	if (ret == TCW_OK && identify(w, text, len, out) != TCW_OK)
+		ret = tcw_error_set(e, TCW_ERR_INTERNAL, NULL);
+	/* an exact resubmission of an order already answered: the same reply,
+	 * nothing unwrapped, decrypted or run again */
+	if (ret == TCW_OK && kept_reply(p, out, reply, reply_size))
+		goto out;
+	tcwi_stage(p, TCW_STAGE_KEEP);
 	if (ret == TCW_OK)
 		ret = verify_request(w, e);
 	/*
@@ -742,10 +733,15 @@ int tcwi_workorder_run(const struct tcw_processor *p, json_object *id, json_obje
 		ret = TCW_OK;
 		goto out;
 	}
+	if (ret == TCW_OK && w->key_cached)
+		ret = tcwi_check_reused_key(&w->s, w->in, w->in_count, w->out, w->out_count, e);
+	tcwi_stage(p, TCW_STAGE_VERIFY);
 	if (ret == TCW_OK)
 		ret = open_items(w, e);
+	tcwi_stage(p, TCW_STAGE_DECRYPT);
 	if (ret == TCW_OK)
 		ret = run_workload(w, e);
+	tcwi_stage(p, TCW_STAGE_WORKLOAD);
 	if (ret == TCW_OK)
 		ret = build_result(w, id, reply, reply_size, e);
 out:

@@ -39,6 +39,8 @@ enum opt_id {
 	OPT_QUEUE,
 	OPT_LOG_FORMAT,
 	OPT_RESPONSE_STORE,
+	OPT_KEY_CACHE,
+	OPT_KEY_CACHE_TTL,
 	OPT_COUNT,
 	/* flag-only options */
 	OPT_CONFIG = OPT_COUNT,
@@ -59,6 +61,7 @@ static const char *const g_keys[OPT_COUNT] = {
     [OPT_THREADS] = "threads", [OPT_QUEUE] = "queue",
     [OPT_LOG_FORMAT] = "log-format",
     [OPT_RESPONSE_STORE] = "response-store-bytes",
+    [OPT_KEY_CACHE] = "key-cache", [OPT_KEY_CACHE_TTL] = "key-cache-ttl",
 };
 
 /* Size of the reason buffers used while validating a value. */
@@ -118,6 +121,9 @@ static void print_usage(FILE *out)
 	        "  --response-store-bytes N keep the replies of accepted work orders, up to N\n"
 	        "                           bytes, for exact resubmissions (default %u,\n"
 	        "                           0 = off: they get \"Duplicate work order\")\n"
+	        "  --key-cache N            RSA unwraps remembered, so a repeated session key\n"
+	        "                           costs no RSA decryption (default %u, 0 = off)\n"
+	        "  --key-cache-ttl SECONDS  how long an unwrap is remembered (default %u)\n"
 	        "  --workload-timeout-ms MS time budget of one workload run (default %u,\n"
 	        "                           0 = none); plugins that poll it stop early\n"
 	        "  --threads N              processing threads, 1..%u (default: the number of\n"
@@ -132,6 +138,7 @@ static void print_usage(FILE *out)
 	        CONFIG_DEFAULT_BIND, CONFIG_DEFAULT_WORKLOAD, CONFIG_DEFAULT_RSA_BITS,
 	        CONFIG_MAX_MESSAGE_LIMIT, TCW_DEFAULT_MAX_MESSAGE, CONFIG_DEFAULT_ATTESTATION_DIR,
 	        REPLAY_DEFAULT_ENTRIES, REPLAY_DEFAULT_TTL, RESPSTORE_DEFAULT_BYTES,
+	        TCW_KEY_CACHE_DEFAULT, TCW_KEY_CACHE_DEFAULT_TTL,
 	        CONFIG_DEFAULT_WORKLOAD_TIMEOUT_MS, CONFIG_MAX_THREADS, online_cpus(),
 	        CONFIG_MAX_QUEUE, CONFIG_DEFAULT_QUEUE);
 }
@@ -236,6 +243,25 @@ static int apply_hardening(struct worker_config *cfg, int id, const char *value,
 	return 0;
 }
 
+/* option_apply for --key-cache and --key-cache-ttl. */
+static int apply_key_cache(struct worker_config *cfg, int id, const char *value, const char *shown,
+                           char *why, size_t whysize)
+{
+	unsigned long long n, lo = id == OPT_KEY_CACHE ? 0 : 1;
+	unsigned long long hi = id == OPT_KEY_CACHE ? TCW_KEY_CACHE_MAX : TCW_KEY_CACHE_MAX_TTL;
+
+	if (parse_decimal(value, &n) != 0 || n < lo || n > hi) {
+		snprintf(why, whysize, "invalid value '%s' (expected an integer from %llu to %llu)",
+		         shown, lo, hi);
+		return TCW_ERR_INVALID_PARAM;
+	}
+	if (id == OPT_KEY_CACHE)
+		cfg->key_cache = (size_t)n;
+	else
+		cfg->key_cache_ttl = (unsigned)n;
+	return 0;
+}
+
 /* option_apply for --threads and --queue. */
 static int apply_concurrency(struct worker_config *cfg, int id, const char *value,
                              const char *shown, char *why, size_t whysize)
@@ -319,6 +345,9 @@ static int option_apply(struct worker_config *cfg, int id, const char *value, ch
 	case OPT_THREADS:
 	case OPT_QUEUE:
 		return apply_concurrency(cfg, id, value, shown, why, whysize);
+	case OPT_KEY_CACHE:
+	case OPT_KEY_CACHE_TTL:
+		return apply_key_cache(cfg, id, value, shown, why, whysize);
 	default:
 		snprintf(why, whysize, "unknown setting");
 		return TCW_ERR_INVALID_PARAM;
@@ -491,6 +520,8 @@ static int parse_args(int argc, char **argv, const char **given, struct worker_c
 	    {"replay-ttl", required_argument, NULL, OPT_REPLAY_TTL},
 	    {"replay-file", required_argument, NULL, OPT_REPLAY_FILE},
 	    {"response-store-bytes", required_argument, NULL, OPT_RESPONSE_STORE},
+	    {"key-cache", required_argument, NULL, OPT_KEY_CACHE},
+	    {"key-cache-ttl", required_argument, NULL, OPT_KEY_CACHE_TTL},
 	    {"workload-timeout-ms", required_argument, NULL, OPT_WORKLOAD_TIMEOUT},
 	    {"threads", required_argument, NULL, OPT_THREADS},
 	    {"queue", required_argument, NULL, OPT_QUEUE},
@@ -563,6 +594,8 @@ int config_load(int argc, char **argv, struct worker_config *cfg, int *done)
 	cfg->replay_entries = REPLAY_DEFAULT_ENTRIES;
 	cfg->replay_ttl = REPLAY_DEFAULT_TTL;
 	cfg->response_store_bytes = RESPSTORE_DEFAULT_BYTES;
+	cfg->key_cache = TCW_KEY_CACHE_DEFAULT;
+	cfg->key_cache_ttl = TCW_KEY_CACHE_DEFAULT_TTL;
 	cfg->workload_timeout_ms = CONFIG_DEFAULT_WORKLOAD_TIMEOUT_MS;
 	cfg->threads = online_cpus();
 	cfg->queue = CONFIG_DEFAULT_QUEUE;

@@ -39,6 +39,8 @@ struct worker_config {
 	unsigned long replay_ttl;     /* --replay-ttl: seconds an id is remembered */
 	char *replay_file;            /* --replay-file PATH or NULL */
 	uint64_t response_store_bytes; /* --response-store-bytes, 0 = no store */
+	size_t key_cache;              /* --key-cache: unwraps remembered, 0 = off */
+	unsigned key_cache_ttl;        /* --key-cache-ttl: seconds one is remembered */
 	unsigned workload_timeout_ms; /* --workload-timeout-ms, 0 = no budget */
 	char *attestation_dir;       /* Gramine /dev/attestation root */
 	int attestation_bind_enc;    /* also bind the encryption key (layout 2) */

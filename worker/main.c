@@ -103,6 +103,7 @@ static int run(const struct worker_config *cfg)
 	struct registry *reg = NULL;
 	struct tcw_keys *keys = NULL;
 	struct replay_service *replay = NULL;
+	struct tcw_key_cache *key_cache = NULL;
 	struct tcw_processor proc;
 	struct server_options so;
 	char *signup = NULL;
@@ -129,6 +130,16 @@ static int run(const struct worker_config *cfg)
 	}
 	if (replay_service_start(cfg, &replay) != 0)
 		goto out;
+	if (cfg->key_cache > 0) {
+		rc = tcw_key_cache_new(cfg->key_cache, cfg->key_cache_ttl, &key_cache);
+		if (rc != 0) {
+			log_error("cannot create the key cache: %s", tcw_strerror(rc));
+			goto out;
+		}
+		log_info("key cache: %zu unwraps, ttl %u s", cfg->key_cache, cfg->key_cache_ttl);
+	} else {
+		log_info("key cache off (--key-cache 0): every session key is RSA-decrypted");
+	}
 	status = EXIT_SUCCESS;
 	if (g_stop) {
 		log_info("stopping");
@@ -142,6 +153,7 @@ static int run(const struct worker_config *cfg)
 	proc.max_message_size = cfg->max_message;
 	replay_service_hooks(replay, &proc);
 	proc.seen = seen_hook; /* names the order in log lines, then records it */
+	proc.key_cache = key_cache;
 	proc.workload_timeout_ms = cfg->workload_timeout_ms;
 	so.bind = cfg->bind;
 	so.max_message = cfg->max_message;
@@ -158,6 +170,7 @@ static int run(const struct worker_config *cfg)
 out:
 	free(signup);
 	replay_service_stop(&replay);
+	tcw_key_cache_free(&key_cache); /* wipes the keys it holds */
 	tcw_keys_free(&keys);
 	registry_free(&reg);
 	return status;

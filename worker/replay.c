@@ -11,7 +11,6 @@
 #include "tcw/tcw.h"
 
 #define KEY_SIZE TCW_SHA256_SIZE
-#define NO_SLOT UINT32_MAX
 /* Longest id normalised before hashing; longer ones are hashed as sent
  * (libtcw never passes one: workOrderId is at most 256 characters). */
 #define NORMALISE_MAX 1024u
@@ -25,14 +24,16 @@ static const char g_magic[8] = {'T', 'C', 'W', 'R', 'E', 'P', 'L', 'Y'};
 struct entry {
 	uint8_t key[KEY_SIZE];
 	uint64_t time; /* wall-clock second first seen */
-	uint32_t next; /* next slot in the same bucket, NO_SLOT at the end */
+	uint32_t next; /* next slot + 1 in the same bucket, 0 at the end */
 };
 
 struct replay_cache {
 	pthread_mutex_t lock;
 	struct entry *ring; /* oldest at head, count entries in time order */
 	size_t cap, head, count;
-	uint32_t *buckets; /* 1 << bits chain heads */
+	uint32_t *buckets; /* 1 << bits chain heads (slot + 1; 0: empty, so the
+	                    * zero pages of a fresh allocation are a valid index
+	                    * and an idle cache takes no memory) */
 	unsigned bits;
 	uint64_t mult; /* random odd multiplier: bucket choice is not predictable */
 	uint64_t ttl;
@@ -66,7 +67,7 @@ int replay_cache_new(size_t capacity, uint64_t ttl, struct replay_cache **out)
 	if (!c)
 		return TCW_ERR_NOMEM;
 	c->ring = calloc(capacity, sizeof(*c->ring));
-	c->buckets = malloc(sizeof(*c->buckets) << bits);
+	c->buckets = calloc((size_t)1 << bits, sizeof(*c->buckets));
 	if (!c->ring || !c->buckets || pthread_mutex_init(&c->lock, NULL) != 0 ||
 	    tcw_random_bytes(&c->mult, sizeof(c->mult)) != TCW_OK) {
 		free(c->ring);
@@ -74,7 +75,6 @@ int replay_cache_new(size_t capacity, uint64_t ttl, struct replay_cache **out)
 		free(c);
 		return TCW_ERR_NOMEM;
 	}
-	memset(c->buckets, 0xff, sizeof(*c->buckets) << bits);
 	c->cap = capacity;
 	c->bits = bits;
 	c->mult |= 1;
@@ -116,8 +116,8 @@ static uint32_t *bucket_of(struct replay_cache *c, const uint8_t key[KEY_SIZE])
 
 static int find(struct replay_cache *c, const uint8_t key[KEY_SIZE])
 {
-	for (uint32_t s = *bucket_of(c, key); s != NO_SLOT; s = c->ring[s].next)
-		if (memcmp(c->ring[s].key, key, KEY_SIZE) == 0)
+	for (uint32_t s = *bucket_of(c, key); s != 0; s = c->ring[s - 1].next)
+		if (memcmp(c->ring[s - 1].key, key, KEY_SIZE) == 0)
 			return 1;
 	return 0;
 }
@@ -128,8 +128,8 @@ static void drop_oldest(struct replay_cache *c)
 	uint32_t slot = (uint32_t)c->head;
 	uint32_t *link = bucket_of(c, c->ring[slot].key);
 
-	while (*link != slot)
-		link = &c->ring[*link].next;
+	while (*link != slot + 1)
+		link = &c->ring[*link - 1].next;
 	*link = c->ring[slot].next;
 	c->head = (c->head + 1) % c->cap;
 	c->count--;
@@ -156,7 +156,7 @@ static void append(struct replay_cache *c, const uint8_t key[KEY_SIZE], uint64_t
 	memcpy(c->ring[slot].key, key, KEY_SIZE);
 	c->ring[slot].time = t;
 	c->ring[slot].next = *head;
-	*head = slot;
+	*head = slot + 1;
 	c->count++;
 	c->newest = t;
 	c->changes++;

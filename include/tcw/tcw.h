@@ -248,6 +248,62 @@ struct tcw_runner {
 	void *ctx;
 };
 
+/* ---- the unwrap cache (keycache.c) ------------------------------------ */
+
+/* Default, largest entries and largest TTL of a key cache. */
+#define TCW_KEY_CACHE_DEFAULT 4096u
+#define TCW_KEY_CACHE_MAX 1000000u
+#define TCW_KEY_CACHE_DEFAULT_TTL 300u
+#define TCW_KEY_CACHE_MAX_TTL 86400u
+
+/* Recent RSA-OAEP unwraps (encryptedSessionKey, and per-item data keys
+ * without their session-key layer), keyed by SHA-256 of the worker key's
+ * fingerprint and the ciphertext, shared by the processing threads: a
+ * repeated ciphertext costs a hash lookup instead of an RSA decryption. A
+ * ciphertext that does not unwrap is kept like one that does, with the
+ * random key that stands in for it, so the cache reveals nothing about
+ * padding. Memory is mapped at the first entry, left out of core dumps
+ * (MADV_DONTDUMP), and every key is wiped when dropped and at free. */
+struct tcw_key_cache;
+
+/* What a key cache did. */
+struct tcw_key_cache_stats {
+	uint64_t entries;   /* unwraps held now */
+	uint64_t hits;      /* lookups answered from the cache */
+	uint64_t misses;    /* lookups that needed an RSA decryption */
+	uint64_t evictions; /* entries dropped before their time to make room */
+	uint64_t expired;   /* entries dropped at the end of their ttl */
+};
+
+/* A cache of entries (1..TCW_KEY_CACHE_MAX) unwraps, each kept ttl_seconds
+ * (1..TCW_KEY_CACHE_MAX_TTL) after it was made; *out caller frees with
+ * tcw_key_cache_free. TCW_ERR_INVALID_PARAM or TCW_ERR_NOMEM. */
+int tcw_key_cache_new(size_t entries, uint32_t ttl_seconds, struct tcw_key_cache **out);
+/* Wipes every key, frees the cache and sets *c to NULL (NULL-safe). */
+void tcw_key_cache_free(struct tcw_key_cache **c);
+/* The cache's counters now (thread-safe). */
+struct tcw_key_cache_stats tcw_key_cache_get_stats(struct tcw_key_cache *c);
+
+/* The stages of tcw_process_frame, for a CPU-time breakdown (bench). */
+enum tcw_stage {
+	TCW_STAGE_PARSE,         /* the two JSON texts, field validation */
+	TCW_STAGE_KEEP,          /* exact-resubmission lookup and keeping the reply */
+	TCW_STAGE_UNWRAP,        /* the session key (RSA-OAEP or the unwrap cache) */
+	TCW_STAGE_REQUEST_HASH,  /* the request hash RH over the item texts */
+	TCW_STAGE_VERIFY,        /* encryptedRequestHash, signature, replay, nonce rules */
+	TCW_STAGE_DECRYPT,       /* inData: base64, data keys, AES-GCM, dataHash */
+	TCW_STAGE_WORKLOAD,      /* the runner */
+	TCW_STAGE_SEAL,          /* outputs: AES-GCM, base64 */
+	TCW_STAGE_RESPONSE_HASH, /* workerNonce and the response hash WH */
+	TCW_STAGE_SIGN,          /* the ECDSA signature */
+	TCW_STAGE_WRITE,         /* the reply JSON */
+	TCW_STAGE_COUNT
+};
+/* Seconds of thread CPU time spent in each stage, added up. */
+struct tcw_stage_times {
+	double seconds[TCW_STAGE_COUNT];
+};
+
 /* Everything the processor needs; borrowed for each call. */
 struct tcw_processor {
 	const struct tcw_keys *keys;
@@ -269,11 +325,14 @@ struct tcw_processor {
 	uint32_t workload_timeout_ms;
 	/* Replies kept for exact resubmissions (protocol.md §12.3), NULL =
 	 * none; used only together with seen and only for inner requests sent
-	 * as a JSON string (the usual form). request_sha256 is SHA-256 of
-	 * that string's text as sent: byte-identical requests, and only they,
-	 * have the same one. Both may be called from several threads at once.
-	 * stored_reply: asked once the workOrderId is known, before anything
-	 * is decrypted, and again when seen answered TCW_ERR_DUPLICATE:
+	 * as a JSON string (the usual form). request_sha256 identifies that
+	 * string's text as sent: a SHA-256 over it (with its item data texts
+	 * standing in by the request hash that binds them) that byte-identical
+	 * requests, and only they, share. Both may be called from several
+	 * threads at once.
+	 * stored_reply: asked once the request is parsed and its hash
+	 * computed, before any RSA or decryption, and again when seen
+	 * answered TCW_ERR_DUPLICATE:
 	 * TCW_OK with *reply (caller frees) and *size when a reply was kept
 	 * for work_order_id with this request_sha256, any other value when
 	 * not. A kept reply is returned as it is.
@@ -287,6 +346,16 @@ struct tcw_processor {
 			    const uint8_t request_sha256[TCW_SHA256_SIZE], const char *reply,
 			    size_t size);
 	void *store_ctx;
+	/* Unwrap cache, NULL = every key is RSA-decrypted. When the session
+	 * key of an order comes from it (a repeated encryptedSessionKey), the
+	 * order must not reuse an AES-GCM nonce (protocol.md §12.1): every
+	 * item that uses the session key needs its own iv, not sessionKeyIv,
+	 * and the result needs an outData template per output; otherwise
+	 * "Invalid parameter: <field>". */
+	struct tcw_key_cache *key_cache;
+	/* NULL, or where tcw_process_frame adds the CPU time of its stages
+	 * (benchmarks; one thread at a time, a clock read per stage). */
+	struct tcw_stage_times *stage_times;
 };
 
 /* Handles one request frame (any bytes) and returns the reply text in
@@ -313,6 +382,24 @@ int tcw_call_input_text(const struct tcw_wl_call *call, size_t i,
 
 /* ---- client side: build requests, verify and decrypt replies -------- */
 
+/* A requester session (tcclient --session-reuse): one random session key,
+ * RSA-OAEP-wrapped once for a worker's encryption key, serving up to
+ * max_orders orders (1..TCW_SESSION_MAX_ORDERS). Every AES-GCM encryption
+ * under it uses a fresh random 96-bit IV: sessionKeyIv for the request
+ * hash, an item iv for each input, an outData template with its own iv for
+ * each output. Not thread-safe: one session per building thread. */
+struct tcw_session;
+#define TCW_SESSION_MAX_ORDERS 1048576u
+/* A new session for the worker key encryption_key_pem; *out caller frees
+ * with tcw_session_free. TCW_ERR_INVALID_PARAM (max_orders out of range),
+ * TCW_ERR_CRYPTO (a bad key) or TCW_ERR_NOMEM. */
+int tcw_session_new(const char *encryption_key_pem, size_t max_orders,
+		    struct tcw_session **out);
+/* Wipes and frees a session, sets *s to NULL (NULL-safe). */
+void tcw_session_free(struct tcw_session **s);
+/* Orders built under s so far; it serves no more after max_orders. */
+size_t tcw_session_orders(const struct tcw_session *s);
+
 /* Options for tcw_order_build; zero-initialised = the reference client. */
 struct tcw_order_options {
 	const char *worker_id;  /* hex; NULL = hex(H("graphene-hello")) */
@@ -332,6 +419,13 @@ struct tcw_order_options {
 	 * requesterSignature (base64 DER ECDSA over the request hash) and
 	 * verifyingKey (its SPKI PEM), §7. */
 	const uint8_t *signing_key;
+	/* Non-NULL: build under this session instead (nonce_safe is then
+	 * ignored): its session key and encryptedSessionKey, a fresh
+	 * sessionKeyIv, inputs under the session key (encryptedDataEncryption
+	 * Key "") each with its own iv, out_items (0 = 1) templates under the
+	 * session key each with its own iv. TCW_ERR_INVALID_PARAM once the
+	 * session has served its max_orders. */
+	struct tcw_session *session;
 };
 
 /* One built work order: keys, ids and the request text. Opaque. */

@@ -88,8 +88,10 @@ expect_grep "$ERR" "$TEST_TMP/bad.replay: checksum mismatch \(corrupt replay fil
 	"corrupt file message"
 expect_grep "$ERR" "refusing to start without the replay history" "refusal message"
 
-# 4. --replay-cache 0: off (warned), a replay gets a second result.
-start_worker --rsa-bits 2048 --replay-cache 0
+# 4. --replay-cache 0: off (warned), a replay gets a second result. (With
+# the unwrap cache on, the replay's session key would count as reused and
+# its reference-format layout be refused: test_session_reuse.sh.)
+start_worker --rsa-bits 2048 --replay-cache 0 --key-cache 0
 expect_grep "$WORKER_LOG" "replay protection is off" "off warning"
 peer send "$ENDPOINT" "$TEST_TMP/d.json"
 peer replay "$ENDPOINT" "$TEST_TMP/d.json" result
@@ -102,6 +104,7 @@ cat >"$TEST_TMP/replay.ini" <<EOF
 bind = tcp://127.0.0.1:*
 rsa-bits = 2048
 replay-cache = 10
+key-cache = 0
 replay-ttl = 1
 EOF
 start_worker --config "$TEST_TMP/replay.ini"
@@ -110,7 +113,7 @@ peer send "$ENDPOINT" "$TEST_TMP/g.json"
 sleep 2.5 # ttl 1 s (whole seconds): g has expired
 peer replay "$ENDPOINT" "$TEST_TMP/g.json" result
 stop_worker
-start_worker --rsa-bits 2048 --replay-cache 2 --replay-ttl 86400
+start_worker --rsa-bits 2048 --replay-cache 2 --replay-ttl 86400 --key-cache 0
 peer send "$ENDPOINT" "$TEST_TMP/h.json"
 peer send "$ENDPOINT" "$TEST_TMP/i.json"
 peer send "$ENDPOINT" "$TEST_TMP/j.json"

@@ -29,6 +29,8 @@ static const char *const g_valid[] = {
     "[\"\\u0000in the middle\"]", /* but not a string */
     "[\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\"]",
     "[\"\\u00e9\\u4e2d\\ud83d\\ude00\",\"\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80\"]",
+    "[\"\\\\u00e9 is no escape\",\"\\\\\\\\u\"]", /* \\ then u: the fast path */
+    "[\"a\\\\\\u00e9b\"]",                             /* \\ then \u00e9: json-c */
     "[\"/a/b\",\"+/=\"]",
     "\"a bare string\"",
     "42",
@@ -313,7 +315,7 @@ static char *envelope(const char *inner_text)
 static void test_nested_params(void **state)
 {
 	static const char *const keep_string[] = {"[1,2,3]", "{\"a\":", "\"just text\"",
-	                                          "{\"n\":1.5}"};
+	                                          "{\"n\":1.5}", "{\"e\":\"\\u00e9\"}"};
 	char *inner = malloc(PAD_SIZE + 64), *env;
 	json_object *o = NULL, *params, *want = NULL;
 	const char *text = NULL;

@@ -11,6 +11,7 @@ struct tcw_keys *g_k2048, *g_k3072;
 json_object *g_vectors, *g_keyfile;
 char g_logs[WO_LOG_SIZE];
 const uint8_t zero_iv[TCW_GCM_IV_SIZE];
+struct tcw_key_cache *g_key_cache;
 
 static void log_sink(int level, const char *message)
 {
@@ -186,7 +187,8 @@ char *run_frame(const struct tcw_keys *k, const char *frame, int with_runner)
 {
 	struct tcw_processor p = {.keys = k,
 	                          .runner = {.run = with_runner ? test_run : NULL, .ctx = &g_rec},
-	                          .signup_json = SIGNUP_JSON};
+	                          .signup_json = SIGNUP_JSON,
+	                          .key_cache = g_key_cache};
 	char *reply = NULL;
 	size_t size = 0;
 

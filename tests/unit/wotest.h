@@ -34,6 +34,8 @@ extern json_object *g_vectors, *g_keyfile;
 /* Library log lines since the last rec_reset: "<level>:<message>\n" each. */
 extern char g_logs[WO_LOG_SIZE];
 extern const uint8_t zero_iv[TCW_GCM_IV_SIZE];
+/* The unwrap cache run_frame's processor uses (NULL: none, the default). */
+extern struct tcw_key_cache *g_key_cache;
 
 /* Forgets what the runner recorded (the logs stay). */
 void rec_clear(enum run_mode mode);
