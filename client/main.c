@@ -165,7 +165,7 @@ static int parse_submit(int argc, char **argv, struct tcc_submit_opts *o)
 	    {"save-signup", required_argument, NULL, 'O'},
 	    {"compat", no_argument, NULL, 'C'},
 	    {"out-items", required_argument, NULL, 'N'},
-	    {"session-reuse", required_argument, NULL, 'R'},
+	    {"session-reuse", required_argument, NULL, 'r'},
 	    {"sign", no_argument, NULL, 'S'},
 	    {"signing-key", required_argument, NULL, 'K'},
 	    {"gateway", required_argument, NULL, 'G'},
@@ -230,7 +230,7 @@ static int parse_submit(int argc, char **argv, struct tcc_submit_opts *o)
 				return usage_error("--out-items '%s': expected 1 to %u", optarg,
 				                   TCW_WL_MAX_OUTPUTS);
 			break;
-		case 'R':
+		case 'r':
 			if (tcc_parse_session_reuse(optarg, &o->session_reuse) != 0)
 				return usage_error("--session-reuse '%s': expected 1 to %u", optarg,
 				                   TCW_SESSION_MAX_ORDERS);
