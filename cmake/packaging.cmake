@@ -33,3 +33,17 @@ if(TCW_SYSTEMD_UNITDIR)
   install(FILES deploy/systemd/tcworker.ini
           DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/tcworker)
 endif()
+
+# tcgateway (gateway/), when it is part of the tree: its man page, unit and
+# configuration go with it.
+if(EXISTS ${CMAKE_SOURCE_DIR}/gateway/CMakeLists.txt)
+  install(FILES man/tcgateway.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+  if(TCW_SYSTEMD_UNITDIR)
+    configure_file(deploy/systemd/tcgateway.service.in
+                   ${CMAKE_BINARY_DIR}/install/tcgateway.service @ONLY)
+    install(FILES ${CMAKE_BINARY_DIR}/install/tcgateway.service
+            DESTINATION ${TCW_SYSTEMD_UNITDIR})
+    install(FILES deploy/systemd/tcgateway.ini
+            DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/tcgateway)
+  endif()
+endif()

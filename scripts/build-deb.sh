@@ -31,9 +31,12 @@ else
 		--exclude=./output -cf - . | tar -C "$SRC" -xf -
 fi
 
-echo "deb: dpkg-buildpackage -us -uc -b (log: $OUT/build.log)" >&2
+# The tcgateway package only when the tree has the gateway (build profile).
+profiles=()
+[ -f "$SRC/gateway/CMakeLists.txt" ] || profiles=(-Ppkg.tcworker.nogateway)
+echo "deb: dpkg-buildpackage -us -uc -b ${profiles[*]} (log: $OUT/build.log)" >&2
 if ! (cd "$SRC" && DEB_BUILD_OPTIONS="nocheck noddebs parallel=${JOBS:-2}" \
-	dpkg-buildpackage -us -uc -b) >"$OUT/build.log" 2>&1; then
+	dpkg-buildpackage -us -uc -b "${profiles[@]}") >"$OUT/build.log" 2>&1; then
 	tail -n 60 "$OUT/build.log" >&2
 	echo "deb: dpkg-buildpackage failed (full log: $OUT/build.log)" >&2
 	exit 1

@@ -126,7 +126,8 @@ ver=$(in_ch tcworker --version | head -n 1)
 in_ch tcworker --version | grep -qxE 'python: yes \(3\.[0-9]+, module /usr/lib/[^/]+/tcworker/pyhost\.so\)' ||
 	die "tcworker --version: $(in_ch tcworker --version | tail -n 1)"
 # The Python split: the daemon does not link libpython, tcworker-python does.
-in_ch ldd /usr/bin/tcworker | grep -q libpython && die "/usr/bin/tcworker links libpython"
+in_ch ldd /usr/bin/tcworker >"$CACHE/ldd.txt" || die "ldd /usr/bin/tcworker"
+grep -q libpython "$CACHE/ldd.txt" && die "/usr/bin/tcworker links libpython"
 for p in "${PKGS[@]}"; do
 	case "$p" in
 	*/tcworker_*) dpkg-deb -f "$DEBS/$p" Depends | grep -q libpython && die "tcworker depends on libpython" ;;
@@ -185,6 +186,30 @@ out=$(in_ch tcclient --connect "$TCW_ENDPOINT" --workload python-hello --in-data
 grep -q 'python class HelloWorkLoad' "$CH/tmp/py.log" || fail "python-hello did not run in Python"
 tcw_stop "$TCW_PID" 60 || fail "Python worker exit status $?"
 echo "test-deb: daemon as tcworker on the configured tcp://127.0.0.1:7777: 9 reference orders; python-hello in Python"
+# tcgateway (when packaged): as user tcgateway from its configuration, in
+# front of the configured worker; the reference orders through it.
+if [ -x "$CH/usr/bin/tcgateway" ]; then
+	tcw_spawn "$LOG" chroot "$CH" setpriv --reuid=tcworker --regid=tcworker --init-groups \
+		env -i PATH=/usr/bin:/bin tcworker --config /etc/tcworker/tcworker.ini
+	WPID=$TCW_PID
+	tcw_wait_listening "$WPID" "$LOG" 120 || fail "the worker behind the gateway did not start"
+	# what RuntimeDirectory=tcgateway gives the service under systemd
+	in_ch install -d -m 0700 -o tcgateway -g tcgateway /run/tcgateway
+	tcw_spawn "$CH/tmp/gw.log" chroot "$CH" setpriv --reuid=tcgateway --regid=tcgateway \
+		--init-groups env -i PATH=/usr/bin:/bin tcgateway --config /etc/tcgateway/tcgateway.ini
+	GPID=$TCW_PID
+	tcw_wait_listening "$GPID" "$CH/tmp/gw.log" 120 || { tcw_kill "$WPID"; fail "tcgateway did not start"; }
+	[ "$TCW_ENDPOINT" = http://127.0.0.1:1947 ] || fail "tcgateway listens on $TCW_ENDPOINT"
+	[ "$(stat -c %u "/proc/$GPID")" = "$(in_ch id -u tcgateway)" ] || fail "tcgateway does not run as tcgateway"
+	in_ch tcclient --gateway http://127.0.0.1:1947 --worker-name local \
+		--file /usr/share/tcworker/test_work_orders.json >"$CH/tmp/gw.out" 2>"$CH/tmp/gw.err" ||
+		{ cat "$CH/tmp/gw.err" "$CH/tmp/gw.log" >&2; tcw_kill "$WPID"; fail "tcclient --gateway"; }
+	[ "$(grep -c '^Work order result : ' "$CH/tmp/gw.out")" -eq 9 ] || fail "gateway: $(cat "$CH/tmp/gw.out")"
+	tcw_stop "$GPID" 60 || { tcw_kill "$WPID"; fail "tcgateway exit status $? at SIGTERM"; }
+	tcw_stop "$WPID" 60 || fail "worker exit status $?"
+	[ -s "$CH/var/lib/tcgateway/tcgateway.db" ] || fail "no tcgateway store in /var/lib/tcgateway"
+	echo "test-deb: tcgateway as tcgateway on the configured 127.0.0.1:1947: 9 orders through it"
+fi
 EOS
 }
 run_daemon || die "running the installed daemon (above)"

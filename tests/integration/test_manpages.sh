@@ -8,6 +8,7 @@ set -euo pipefail
 
 MAN="$TCW_SOURCE_DIR/man"
 TCDETECT=${TCDETECT:-$TCW_BUILD_DIR/bin/tcdetect}
+TCGATEWAY=${TCGATEWAY:-$TCW_BUILD_DIR/bin/tcgateway}
 command -v man >/dev/null || fail "man is not installed (make deps installs man-db)"
 
 # 1. Every page renders, without warnings.
@@ -68,6 +69,11 @@ if [ -x "$TCDETECT" ]; then
 	check tcdetect.1 "$TCDETECT --help"
 else
 	note "tcdetect not built (no OpenCV): its flags not compared"
+fi
+if [ -x "$TCGATEWAY" ]; then
+	check tcgateway.1 "$TCGATEWAY --help"
+else
+	note "tcgateway not built: its flags not compared"
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -37,11 +37,12 @@ else
 	[ -f "$MODULE" ] || fail "--version names a module that does not exist: $MODULE"
 	[ "$(realpath "$(dirname "$MODULE")")" = "$(realpath "$TCW_BUILD_DIR/lib/tcworker")" ] ||
 		fail "module $MODULE is not in the build tree's lib/tcworker"
-	# (ldd's output kept first: grep -q ending a pipe early fails it under pipefail)
-	libs=$(ldd "$TCWORKER")
-	grep -q libpython <<<"$libs" && fail "tcworker links libpython: $(grep libpython <<<"$libs")"
-	libs=$(ldd "$MODULE")
-	grep -q 'libpython3\.[0-9]*\.so' <<<"$libs" || fail "$MODULE does not link libpython"
+	# ldd's output captured first: with pipefail, grep -q closing the pipe
+	# early can fail the pipeline (SIGPIPE) under load
+	deps=$(ldd "$TCWORKER")
+	! grep -q libpython <<<"$deps" || fail "tcworker links libpython: $(grep libpython <<<"$deps")"
+	deps=$(ldd "$MODULE")
+	grep -q 'libpython3\.[0-9]*\.so' <<<"$deps" || fail "$MODULE does not link libpython"
 fi
 
 # Test workloads copied to a private place: the worker must not write
@@ -301,9 +302,8 @@ if [ "$TCW_SANITIZE" != 1 ]; then
 	}
 	if [ -n "$MODULE" ]; then
 		[ -f "$PFX/lib/tcworker/pyhost.so" ] || fail "not installed: lib/tcworker/pyhost.so"
-		ver=$("$PFX/bin/tcworker" --version)
-		grep -qx "python: yes (3\.[0-9]*, module $PFX/lib/tcworker/pyhost\.so)" <<<"$ver" ||
-			fail "installed tcworker --version: $ver"
+		"$PFX/bin/tcworker" --version | grep -qx "python: yes (3\.[0-9]*, module $PFX/lib/tcworker/pyhost\.so)" ||
+			fail "installed tcworker --version: $("$PFX/bin/tcworker" --version)"
 	fi
 	for f in share/tcworker/workloads-python.json share/tcworker/python/avalon_worker/__init__.py \
 		share/tcworker/python/avalon_worker/workload/workload.py \
