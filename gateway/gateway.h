@@ -163,6 +163,10 @@ void gw_results_free(struct gw *g);
  * returns the reply text (caller frees) and its length in *len. */
 char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, size_t *len_out);
 
+/* Serialises o compactly (no escaped '/'), releases o and returns the text
+ * (caller frees) with its length in *len; NULL when out of memory. */
+char *gw_json_take(json_object *o, size_t *len);
+
 /* ---- http.c ---- */
 struct gw_http;
 /* Starts the HTTP(S) listener and, with --admin-socket, the admin one;

@@ -47,6 +47,25 @@ int gw_error_slot(int code)
 	}
 }
 
+/* Serialises o compactly, releases it and returns the text (caller frees;
+ * *len its length) or NULL (see gateway.h). */
+char *gw_json_take(json_object *o, size_t *len)
+{
+	const char *t = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                          JSON_C_TO_STRING_NOSLASHESCAPE)
+	                  : NULL;
+	char *out = NULL;
+
+	if (t) {
+		*len = strlen(t);
+		out = malloc(*len + 1);
+		if (out)
+			memcpy(out, t, *len + 1);
+	}
+	json_object_put(o);
+	return out;
+}
+
 /* Joins "{\"jsonrpc\":\"2.0\",\"id\":" id ",\"" kind "\":" body "}". */
 static void set_reply(struct rpc_call *c, const char *kind, const char *body)
 {
