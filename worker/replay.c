@@ -456,6 +456,24 @@ static int load_pending(struct replay_cache *c, const uint8_t *p, size_t pn, uin
 	return TCW_OK;
 }
 
+/* Adds the unexpired ids of n records at p, stride bytes apart (key, u64
+ * time first), that are not there yet; returns how many. Holds the lock. */
+static size_t add_ids(struct replay_cache *c, const uint8_t *p, size_t n, size_t stride,
+                      uint64_t now)
+{
+	size_t added = 0;
+
+	for (size_t i = 0; i < n; i++, p += stride) {
+		uint64_t t = afile_get64(p + KEY_SIZE);
+
+		if ((now >= t && now - t >= c->ttl) || find(c, p))
+			continue;
+		append(c, p, t > c->newest ? t : c->newest);
+		added++;
+	}
+	return added;
+}
+
 /* Adds the unexpired entries of the replay file at path; see replay.h. */
 int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, char *err,
                       size_t errsize)
@@ -483,25 +501,10 @@ int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, 
 	now = c->clock();
 	expire(c, now);
 	/* the newest cap records are the ones that can be kept */
-	for (size_t i = n > c->cap ? n - c->cap : 0; i < n; i++) {
-		const uint8_t *r = rec + i * RECORD_SIZE;
-		uint64_t t = afile_get64(r + KEY_SIZE);
-
-		if ((now >= t && now - t >= c->ttl) || find(c, r))
-			continue;
-		append(c, r, t > c->newest ? t : c->newest);
-		added++;
-	}
+	added = add_ids(c, rec + (n > c->cap ? n - c->cap : 0) * RECORD_SIZE,
+	                n > c->cap ? c->cap : n, RECORD_SIZE, now);
 	/* a pending order's id, when the ids were saved before it came */
-	for (size_t i = 0; i < pn; i++) {
-		const uint8_t *r = prec + i * PENDING_SIZE;
-		uint64_t t = afile_get64(r + KEY_SIZE);
-
-		if ((now >= t && now - t >= c->ttl) || find(c, r))
-			continue;
-		append(c, r, t > c->newest ? t : c->newest);
-		added++;
-	}
+	added += add_ids(c, prec, pn, PENDING_SIZE, now);
 	pthread_mutex_unlock(&c->lock);
 	rc = load_pending(c, prec, pn, now);
 	if (loaded)

@@ -80,10 +80,7 @@ static int teardown(void **state)
 /* Removes every file of the test folder (each test starts empty). */
 static void clean(void)
 {
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "rm -f '%s'/*", g_dir);
-	assert_int_equal(system(cmd), 0);
+	tu_empty_dir(g_dir);
 	g_got[0] = '\0';
 }
 
