@@ -426,8 +426,8 @@ static void report_interrupted(struct replay_service *s)
 	if (s->pending != NULL)
 		pending_count(s->pending, &n);
 	if (n > 0)
-		log_info("replay state: %zu work orders were accepted but not answered when the "
-		         "worker last stopped; an exact resubmission runs each of them again, once",
+		log_info("replay state: interrupted work orders (accepted, not answered when the "
+		         "worker last stopped): %zu; an exact resubmission runs each again, once",
 		         n);
 }
 

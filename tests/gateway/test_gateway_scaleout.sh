@@ -59,7 +59,7 @@ cat "$TEST_TMP/load.out" >&2
 sleep 1
 start_w w2
 W2_LOG=$WORKER_LOG
-note "w2 restarted: $(grep -oE 'replay state: [0-9]+ work orders were accepted but not answered' "$W2_LOG" ||
+note "w2 restarted: $(grep -oE 'replay state: interrupted work orders \(.*\): [0-9]+' "$W2_LOG" ||
 	echo 'no order was pending at the kill')"
 start_gw "${a_args[@]}"
 A_URL=$GW_URL

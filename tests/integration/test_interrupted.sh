@@ -66,7 +66,7 @@ start
 interrupt a 3000
 start
 expect_grep "$WORKER_LOG" "replay journal: 1 records read from 1 files\$" "journal read back"
-expect_grep "$WORKER_LOG" "replay state: 1 work orders were accepted but not answered when the worker last stopped; an exact resubmission runs each of them again, once\$" \
+expect_grep "$WORKER_LOG" "replay state: interrupted work orders \\(accepted, not answered when the worker last stopped\\): 1; an exact resubmission runs each again, once\$" \
 	"interrupted order reported"
 [ "$(file_version)" = 2 ] || fail "replay file version $(file_version) with an order pending"
 peer changed a
@@ -93,7 +93,7 @@ rm -f "$MARK.2500"
 "$PYTHON" "$HERE/resubmit_peer.py" exact "$ENDPOINT" "$D" c >"$TEST_TMP/bg.out" 2>&1 &
 kill_while_running 2500 $!
 start
-expect_grep "$WORKER_LOG" "replay state: 1 work orders were accepted but not answered" \
+expect_grep "$WORKER_LOG" "replay state: interrupted work orders \\(.*\\): 1;" \
 	"interrupted twice"
 peer exact c
 echo "duplicate=0 result=1 same=0" | expect_file "$TEST_TMP/peer.out" "interrupted twice"
@@ -105,7 +105,7 @@ start
 stop_worker
 [ "$(file_version)" = 2 ] || fail "replay file version $(file_version) after a clean stop, order pending"
 start
-expect_grep "$WORKER_LOG" "replay state: 1 work orders were accepted but not answered" \
+expect_grep "$WORKER_LOG" "replay state: interrupted work orders \\(.*\\): 1;" \
 	"kept across a clean stop"
 peer exact d
 echo "duplicate=0 result=1 same=0" | expect_file "$TEST_TMP/peer.out" "after a clean stop"
