@@ -43,6 +43,33 @@ static int rules_ok(struct rpc_call *c)
 	return 1;
 }
 
+/* 1 when given names the stored request hash (base64, as computed at
+ * submission): as base64 (Avalon's SDK) or as hex (the encoding the EEA
+ * spec uses for its other hashes). */
+static int request_hash_matches(const char *stored, const char *given)
+{
+	uint8_t want[TCW_SHA256_SIZE], *got = NULL, *st = NULL;
+	size_t n = 0, m = 0;
+	int ok = 0;
+
+	if (tcw_b64_decode(stored, strlen(stored), &st, &m) != 0 || m != sizeof(want)) {
+		free(st);
+		return 0;
+	}
+	memcpy(want, st, sizeof(want));
+	free(st);
+	if (strlen(given) == 2 * sizeof(want)) {
+		uint8_t hex[TCW_SHA256_SIZE];
+
+		return tcw_hex_decode_exact(given, strlen(given), hex, sizeof(hex)) == 0 &&
+		       memcmp(hex, want, sizeof(want)) == 0;
+	}
+	if (tcw_b64_decode(given, strlen(given), &got, &n) == 0 && n == sizeof(want))
+		ok = memcmp(got, want, sizeof(want)) == 0;
+	free(got);
+	return ok;
+}
+
 void api_receipt_create(struct rpc_call *c)
 {
 	const char *id = rpc_str(c, "workOrderId", ID_MAX, 1), *key, *sig, *rh, *req, *wid, *svc;
@@ -74,7 +101,7 @@ void api_receipt_create(struct rpc_call *c)
 		rpc_error(c, RPC_INVALID_PARAMETER, "requesterId does not match the work order", id);
 	else if (strcmp(o.worker_id, wid) != 0)
 		rpc_error(c, RPC_INVALID_PARAMETER, "workerId does not match the work order", id);
-	else if (strcmp(o.request_hash, rh) != 0)
+	else if (!request_hash_matches(o.request_hash, rh))
 		rpc_error(c, RPC_INVALID_PARAMETER, "Work order request hash does not match", id);
 	else if (tcw_eea_receipt_create_digest(c->params, digest, &e) != 0)
 		rpc_bad_param(c, e.field);

@@ -203,21 +203,36 @@ check("no long poll (%.1f s)" % (time.monotonic() - t0), time.monotonic() - t0 <
 # ---- receipts -----------------------------------------------------------------------------
 sk = SigningKey.generate(curve=SECP256k1)
 pem = sk.get_verifying_key().to_pem().decode()
+
+
+def create_receipt(order, request_hash):
+    p = {"workOrderId": order.params["workOrderId"], "workerServiceId": w.worker_id,
+         "workerId": w.worker_id, "requesterId": order.params["requesterId"],
+         "receiptCreateStatus": 0, "workOrderRequestHash": request_hash,
+         "requesterGeneratedNonce": "77", "signatureRules": "SHA-256/SECP256K1",
+         "receiptVerificationKey": pem}
+    text = "".join(p[k] if k != "receiptCreateStatus" else "0" for k in
+                   ("workOrderId", "workerServiceId", "workerId", "requesterId",
+                    "receiptCreateStatus", "workOrderRequestHash", "requesterGeneratedNonce"))
+    p["requesterSignature"] = base64.b64encode(
+        sk.sign_digest(sha256(text.encode()), sigencode=sigencode_der)).decode()
+    return gw.call("WorkOrderReceiptCreate", p, 20)
+
+
 o = new_order(w, "python-hello", ["receipt"], sdk=True)
 submit(gw, o)
 res = get_result(gw, o)
 check("order", o.check_result(res), [b"Hello receipt"])
 wo, res = o.params["workOrderId"], res["result"]
-p = {"workOrderId": wo, "workerServiceId": w.worker_id, "workerId": w.worker_id,
-     "requesterId": o.params["requesterId"], "receiptCreateStatus": 0,
-     "workOrderRequestHash": base64.b64encode(o.rh).decode(), "requesterGeneratedNonce": "77",
-     "signatureRules": "SHA-256/SECP256K1", "receiptVerificationKey": pem}
-text = "".join(p[k] if k != "receiptCreateStatus" else "0" for k in
-               ("workOrderId", "workerServiceId", "workerId", "requesterId",
-                "receiptCreateStatus", "workOrderRequestHash", "requesterGeneratedNonce"))
-p["requesterSignature"] = base64.b64encode(
-    sk.sign_digest(sha256(text.encode()), sigencode=sigencode_der)).decode()
-check("receipt created", gw.call("WorkOrderReceiptCreate", p, 20)["error"],
+check("receipt created (request hash in base64)",
+      create_receipt(o, base64.b64encode(o.rh).decode())["error"],
+      {"code": 0, "message": "Receipt created successfully"})
+o2 = new_order(w, "python-hello", ["receipt 2"])
+submit(gw, o2)
+check("wrong hex request hash", create_receipt(o2, sha256(b"x").hex())["error"],
+      {"code": 2, "message": "Work order request hash does not match",
+       "data": {"workOrderId": o2.params["workOrderId"]}})
+check("receipt created (request hash in hex)", create_receipt(o2, o2.rh.hex().upper())["error"],
       {"code": 0, "message": "Receipt created successfully"})
 # the completion update: COMPLETED, updateData = the response hash workerSignature covers (hex
 # in uppercase, as Avalon's SDK writes it)
