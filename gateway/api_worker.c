@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* api_worker.c - the worker registry methods: WorkerRetrieve, WorkerLookUp(Next), and on the
- * admin socket WorkerRegister, WorkerUpdate, WorkerSetStatus. */
+/* api_worker.c - the worker registry methods: WorkerRetrieve, WorkerLookUp(Next),
+ * EncryptionKeyGet/Set, and on the admin socket WorkerRegister, WorkerUpdate, WorkerSetStatus. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,63 @@ void api_worker_retrieve(struct rpc_call *c)
 	}
 	rpc_result(c, w.record);
 	store_worker_fini(&w);
+}
+
+/* A string member of obj, or "" (borrowed). */
+static const char *member_str(json_object *obj, const char *key)
+{
+	json_object *v = NULL;
+
+	return json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_string)
+	           ? json_object_get_string(v)
+	           : "";
+}
+
+void api_encryption_key_get(struct rpc_call *c)
+{
+	const char *id = rpc_str(c, "workerId", ID_MAX, 1);
+	json_object *rec = NULL, *d = NULL, *td = NULL, *r;
+	struct store_worker sw;
+
+	/* lastUsedKeyNonce, tag, requesterId, signatureNonce, signature: a
+	 * worker has one key (its signup's), not one per requester or tag */
+	if (!id)
+		return;
+	if (store_get_worker(c->g->store, id, &sw) != 0) {
+		rpc_error(c, RPC_INVALID_PARAMETER,
+		          "Worker Id not found in the database. Hence invalid parameter", NULL);
+		return;
+	}
+	rec = json_tokener_parse(sw.record);
+	store_worker_fini(&sw);
+	if (!rec || !json_object_object_get_ex(rec, "details", &d) ||
+	    !json_object_object_get_ex(d, "workerTypeData", &td) ||
+	    !member_str(td, "encryptionKey")[0]) {
+		json_object_put(rec);
+		rpc_error(c, RPC_INVALID_PARAMETER, "This worker has no encryption key", NULL);
+		return;
+	}
+	r = json_object_new_object();
+	if (r) {
+		json_object_object_add(r, "workerId", json_object_new_string(id));
+		json_object_object_add(r, "encryptionKey",
+		                       json_object_new_string(member_str(td, "encryptionKey")));
+		json_object_object_add(r, "encryptionKeyNonce",
+		                       json_object_new_string(member_str(td, "encryptionKeyNonce")));
+		json_object_object_add(r, "tag", json_object_new_string(""));
+		/* the worker's only signature over its key: ECDSA over SHA-256 of
+		 * encryptionKey (its signup's encryption_key_signature) */
+		json_object_object_add(r, "signature",
+		                       json_object_new_string(member_str(td, "encryptionKeySignature")));
+		rpc_result_obj(c, r);
+	}
+	json_object_put(rec);
+}
+
+void api_encryption_key_set(struct rpc_call *c)
+{
+	rpc_error(c, RPC_INVALID_PARAMETER,
+	          "Operation is not supported: a worker's keys come only from its own signup", NULL);
 }
 
 /* The applicationTypeId filter of a lookup: a string, or an array of

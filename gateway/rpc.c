@@ -19,6 +19,8 @@ static const struct {
     {"WorkerRetrieve", api_worker_retrieve, 0},
     {"WorkerLookUp", api_worker_lookup, 0},
     {"WorkerLookUpNext", api_worker_lookup_next, 0},
+    {"EncryptionKeyGet", api_encryption_key_get, 0},
+    {"EncryptionKeySet", api_encryption_key_set, 0},
     {"WorkOrderSubmit", api_order_submit, 0},
     {"WorkOrderGetResult", api_order_result, 0},
     {"WorkOrderReceiptCreate", api_receipt_create, 0},

@@ -60,6 +60,8 @@ int rpc_int(struct rpc_call *c, const char *key, int64_t *v, int required);
 void api_worker_retrieve(struct rpc_call *c);
 void api_worker_lookup(struct rpc_call *c);
 void api_worker_lookup_next(struct rpc_call *c);
+void api_encryption_key_get(struct rpc_call *c);
+void api_encryption_key_set(struct rpc_call *c);
 void api_worker_register(struct rpc_call *c);
 void api_worker_update(struct rpc_call *c);
 void api_worker_set_status(struct rpc_call *c);

@@ -95,6 +95,12 @@ check("encryption key signature", sig.verify_encryption_key_signature(
     SignatureStatus.PASSED)
 check("proofData empty (no IAS report to parse)", worker.proof_data, {})
 
+r = orders.encryption_key_get(WID, secrets.token_hex(32), id=4)["result"]
+check("encryption_key_get", (r["workerId"], r["encryptionKey"], r["encryptionKeyNonce"], r["tag"]),
+      (WID, worker.encryption_key, "", ""))
+check("its signature: the signup's encryptionKeySignature", sig.verify_encryption_key_signature(
+    r["signature"], r["encryptionKey"], worker.verification_key), SignatureStatus.PASSED)
+
 # the admin methods as Avalon's own SDK tests call them: details as JSON text, a list of
 # application type ids, the status as a WorkerStatus
 admin = JRPCWorkerRegistryImpl({"tcf": {"json_rpc_uri": relay_to_admin()}})

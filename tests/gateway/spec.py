@@ -172,6 +172,14 @@ check("WorkerLookUp applicationTypeId=7",
 check("WorkerLookUpNext after the empty tag of a complete answer",
       gw.call("WorkerLookUpNext", {"lookupTag": ""}, 17)["result"],
       {"totalCount": 0, "lookupTag": "", "ids": []})
+check("EncryptionKeyGet of a worker without keys",
+      gw.call("EncryptionKeyGet", {"workerId": "5e" * 32}, 20),
+      err(2, "This worker has no encryption key", 20))
+check("EncryptionKeyGet of an unknown worker", gw.call("EncryptionKeyGet", {"workerId": "00"}, 21),
+      err(2, "Worker Id not found in the database. Hence invalid parameter", 21))
+check("EncryptionKeySet", gw.call("EncryptionKeySet", {"workerId": w.worker_id,
+                                                       "encryptionKey": "x"}, 22),
+      err(2, "Operation is not supported: a worker's keys come only from its own signup", 22))
 # paging: 1001 workers; 1000 per answer, lookupTag set while more remain
 page = ["%064x" % (0x7a << 248 | i) for i in range(1001)]
 for i in range(0, len(page), 100):
