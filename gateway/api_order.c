@@ -187,7 +187,9 @@ void api_order_result(struct rpc_call *c)
 
 	if (!id)
 		return;
-	deadline = store_now_ms() + (int64_t)g->cfg->result_wait_ms;
+	/* no long poll for a notification (it gets no answer) or in a batch
+	 * (whose calls run in turn: 100 waits would hold the connection) */
+	deadline = store_now_ms() + (c->notify || c->batched ? 0 : (int64_t)g->cfg->result_wait_ms);
 	known = answer_remembered(c, id);
 	if (known == 1)
 		return;
