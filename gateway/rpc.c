@@ -230,10 +230,58 @@ out:
 	return o;
 }
 
-/* Answers one JSON-RPC request body (see gateway.h). */
-char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, size_t *len_out)
+/* A deferred call: the call with its own copy of the id. */
+struct rpc_deferred {
+	struct rpc_call c;
+	char id[];
+};
+
+/* Defers the answer of c (see rpc.h). */
+struct rpc_deferred *rpc_defer(struct rpc_call *c)
 {
-	struct rpc_call c = {.g = g, .admin = admin, .id_json = "null"};
+	size_t n = strlen(c->id_json);
+	struct rpc_deferred *d = malloc(sizeof(*d) + n + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d->id, c->id_json, n + 1);
+	d->c = *c;
+	d->c.params = NULL;
+	d->c.id_json = d->id;
+	d->c.reply = NULL;
+	d->c.reply_len = 0;
+	d->c.deferred = NULL;
+	c->deferred = d;
+	return d;
+}
+
+struct rpc_call *rpc_deferred_call(struct rpc_deferred *d)
+{
+	return &d->c;
+}
+
+/* Sends a deferred reply (see rpc.h). */
+void rpc_deferred_done(struct rpc_deferred *d)
+{
+	static const char oom[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":1,"
+	                          "\"message\":\"Internal error\"}}";
+	struct rpc_call *c = &d->c;
+
+	if (!c->reply)
+		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", NULL);
+	if (!c->reply) {
+		c->reply = strdup(oom);
+		c->reply_len = c->reply ? sizeof(oom) - 1 : 0;
+	}
+	gw_http_answer(c->token, c->reply, c->reply_len);
+	free(d);
+}
+
+/* Answers one JSON-RPC request body (see gateway.h). */
+char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, void *token,
+             size_t *len_out, int *deferred)
+{
+	struct rpc_call c = {.g = g, .admin = admin, .id_json = "null", .token = token};
 	json_object *req = parse(body, len), *m = NULL, *id = NULL, *params = NULL, *empty = NULL;
 	const char *method;
 	size_t i;
@@ -273,10 +321,19 @@ char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, size_t *len_
 		          NULL);
 	} else {
 		g_methods[i].fn(&c);
+		if (c.deferred) {
+			/* answered later through the token */
+			json_object_put(empty);
+			json_object_put(req);
+			*len_out = 0;
+			*deferred = 1;
+			return NULL;
+		}
 		if (!c.reply)
 			rpc_error(&c, RPC_UNKNOWN_ERROR, "Internal error", NULL);
 	}
 out:
+	*deferred = 0;
 	json_object_put(empty);
 	if (!c.reply) {
 		/* not even an error reply could be built */

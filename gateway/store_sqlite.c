@@ -184,7 +184,7 @@ fail:
 	return TCW_ERR_INVALID_PARAM;
 }
 
-/* ---- transactions and writes (commit thread) ---- */
+/* ---- transactions and writes (the thread leading the transaction) ---- */
 
 static int sq_begin(void *b)
 {
