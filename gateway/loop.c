@@ -17,6 +17,11 @@
 #define MAX_EVENTS 64
 /* Longest sleep: the loop looks at its timers at least this often. */
 #define MAX_SLEEP_MS 1000
+/* Group commit: the writes of at most this many turns of the loop, queued
+ * within this many milliseconds, share a transaction; it is committed
+ * earlier as soon as no more work is waiting. */
+#define GATHER_TURNS 8
+#define GATHER_MS 2
 
 /* One closure posted by another thread. */
 struct post {
@@ -146,6 +151,22 @@ static void commit(struct gw *g)
 		store_flush(g->store);
 }
 
+/* The turns of the loop whose writes share one transaction. */
+struct batch {
+	int turns;
+	int64_t since_ms; /* when the first write of the batch was queued */
+};
+
+/* Commits the batch, then sends what it released: orders to the workers,
+ * answers to the clients. */
+static void commit_and_release(struct gw *g, struct batch *b)
+{
+	commit(g);
+	gw_dispatch_send(g);
+	gw_http_run(g->http, 1);
+	b->turns = 0;
+}
+
 /* SIGTERM on the loop: no new connections, long polls answered, HTTP
  * closed, dispatching ends when nothing is at a worker or after drain_ms. */
 static void begin_drain(struct gw *g, const char *arg)
@@ -170,6 +191,7 @@ static void *loop_main(void *arg)
 	struct gw *g = arg;
 	struct gw_loop *l = g->loop;
 	struct epoll_event ev[MAX_EVENTS];
+	struct batch batch = {0, 0};
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -179,7 +201,7 @@ static void *loop_main(void *arg)
 	t_in_loop = 1;
 	for (;;) {
 		int64_t now = gw_mono_ms(), t = MAX_SLEEP_MS, x;
-		int n;
+		int n, queued = store_has_queued(g->store);
 
 		x = gw_http_timeout(g->http, now);
 		if (x < t)
@@ -190,7 +212,15 @@ static void *loop_main(void *arg)
 		x = gw_waiters_timeout(g, now);
 		if (x < t)
 			t = x;
-		n = epoll_wait(l->epfd, ev, MAX_EVENTS, t < 0 ? 0 : (int)t);
+		/* with writes queued, only look whether more work is there already */
+		n = epoll_wait(l->epfd, ev, MAX_EVENTS, queued ? 0 : t < 0 ? 0 : (int)t);
+		if (n <= 0 && queued) {
+			/* nothing more came in: commit now */
+			commit_and_release(g, &batch);
+			continue;
+		}
+		if (!queued)
+			batch.since_ms = now;
 		for (int i = 0; i < n; i++)
 			((struct gw_source *)ev[i].data.ptr)->ready = 1;
 		if (l->post_src.ready) {
@@ -200,10 +230,12 @@ static void *loop_main(void *arg)
 		gw_http_run(g->http, 0);
 		gw_dispatch_run(g);
 		gw_waiters_expire(g, gw_mono_ms());
-		commit(g);
-		/* what the commit released: orders to the workers, answers to the clients */
-		gw_dispatch_send(g);
-		gw_http_run(g->http, 1);
+		/* what arrived while there was work folds into the same transaction,
+		 * up to a few turns or GATHER_MS */
+		if (store_has_queued(g->store) &&
+		    (++batch.turns >= GATHER_TURNS || gw_mono_ms() - batch.since_ms >= GATHER_MS ||
+		     l->drain_until_ms))
+			commit_and_release(g, &batch);
 		if (l->drain_until_ms &&
 		    (gw_dispatch_idle(g) || gw_mono_ms() >= l->drain_until_ms) &&
 		    !store_has_queued(g->store))
