@@ -49,6 +49,7 @@ struct dispatcher {
 	uint64_t next_tag;
 	void *dealer, *mon;
 	int dealer_fd, mon_fd;
+	struct json_tokener *tok; /* parses the replies (strict), reused */
 	struct gw_source dealer_src, mon_src;
 	uint64_t backoff_us, backoff_until_us;
 	int64_t next_claim_ms, next_renew_ms, next_check_ms;
@@ -271,13 +272,97 @@ static void requeue_flight(struct dispatcher *d, const char *why)
 	}
 }
 
+/* Index just past the string that starts at t[i] (a quote). */
+static size_t skip_string(const char *t, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (t[i] == '\\')
+			i++;
+		else if (t[i] == '"')
+			return i + 1;
+	}
+	return n;
+}
+
+/* Index just past the JSON value that starts at t[i]. */
+static size_t skip_value(const char *t, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	if (i < n && t[i] == '"')
+		return skip_string(t, n, i);
+	if (i < n && t[i] != '{' && t[i] != '[') {
+		while (i < n && !strchr(",}] \t\r\n", t[i]))
+			i++;
+		return i;
+	}
+	while (i < n) {
+		if (t[i] == '"') {
+			i = skip_string(t, n, i);
+			continue;
+		}
+		if (t[i] == '{' || t[i] == '[')
+			depth++;
+		else if ((t[i] == '}' || t[i] == ']') && --depth == 0)
+			return i + 1;
+		i++;
+	}
+	return n;
+}
+
+static size_t skip_ws(const char *t, size_t n, size_t i)
+{
+	while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* Where the value of the top-level member key is in t, a JSON object text
+ * that json-c has just parsed strictly: the last such member, as json-c
+ * keeps the last of duplicate keys. 0 with *off and *len set; -1 when it
+ * is not found or some key holds an escape (the caller then serialises
+ * the parsed value instead). Saves writing the worker's result again. */
+static int member_span(const char *t, size_t n, const char *key, size_t *off, size_t *len)
+{
+	size_t i = skip_ws(t, n, 0), klen = strlen(key), ks, ke, vs;
+	int found = -1;
+
+	if (i >= n || t[i] != '{')
+		return -1;
+	for (i++;;) {
+		i = skip_ws(t, n, i);
+		if (i >= n || t[i] == '}')
+			return found;
+		if (t[i] != '"')
+			return -1;
+		ks = i + 1;
+		i = skip_string(t, n, i);
+		ke = i - 1;
+		if (memchr(t + ks, '\\', ke - ks))
+			return -1;
+		i = skip_ws(t, n, i);
+		if (i >= n || t[i] != ':')
+			return -1;
+		vs = i = skip_ws(t, n, i + 1);
+		i = skip_value(t, n, i);
+		if (ke - ks == klen && memcmp(t + ks, key, klen) == 0) {
+			*off = vs;
+			*len = i - vs;
+			found = 0;
+		}
+		i = skip_ws(t, n, i);
+		if (i < n && t[i] == ',')
+			i++;
+	}
+}
+
 /* Handles one reply of the worker. */
 static void on_reply(struct dispatcher *d, uint64_t tag, const char *text, size_t len)
 {
 	struct item *it = flight_take(d, tag);
 	json_object *r = NULL, *v = NULL, *code = NULL;
-	struct json_tokener *tok;
 	char *member = NULL;
+	size_t off, n;
 	int state;
 
 	if (!it) {
@@ -285,10 +370,13 @@ static void on_reply(struct dispatcher *d, uint64_t tag, const char *text, size_
 		return;
 	}
 	gw_worker_latency(d->w, mono_us() - it->sent_us);
-	tok = json_tokener_new_ex(64);
-	if (tok)
-		r = json_tokener_parse_ex(tok, text, (int)len);
-	json_tokener_free(tok);
+	json_tokener_reset(d->tok);
+	r = json_tokener_parse_ex(d->tok, text, (int)len);
+	if (r && (json_tokener_get_error(d->tok) != json_tokener_success ||
+	          skip_ws(text, len, json_tokener_get_parse_end(d->tok)) != len)) {
+		json_object_put(r);
+		r = NULL;
+	}
 	if (r && json_object_object_get_ex(r, "error", &v) &&
 	    json_object_object_get_ex(v, "code", &code) && json_object_get_int(code) == 8) {
 		/* Worker busy: try again later, slower each time */
@@ -313,8 +401,15 @@ static void on_reply(struct dispatcher *d, uint64_t tag, const char *text, size_
 		fail(d, it, 1, "Worker sent an invalid reply");
 		return;
 	}
-	member = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-	                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* the member's text as the worker wrote it, else written again */
+	if (member_span(text, len, state == ORDER_DONE ? "result" : "error", &off, &n) == 0 &&
+	    (member = malloc(n + 1)) != NULL) {
+		memcpy(member, text + off, n);
+		member[n] = '\0';
+	} else {
+		member = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+		                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
 	json_object_put(r);
 	finish(d, it, state, member);
 }
@@ -624,13 +719,15 @@ int gw_dispatch_start(struct gw *g, struct gw_worker *w)
 	d->flight = calloc(g->cfg->max_in_flight, sizeof(*d->flight));
 	d->dealer = zmq_socket(g->zctx, ZMQ_DEALER);
 	d->mon = zmq_socket(g->zctx, ZMQ_PAIR);
+	d->tok = json_tokener_new_ex(64);
 	d->dealer_fd = d->mon_fd = -1;
 	w->d = d; /* freed by gw_dispatch_stop, also after a failure here */
 	snprintf(mon_ep, sizeof(mon_ep), "inproc://tcgw-monitor-%s", w->id);
-	if (!d->flight || !d->dealer || !d->mon) {
+	if (!d->flight || !d->dealer || !d->mon || !d->tok) {
 		log_error("worker %s: cannot set up its dispatcher", w->name);
 		return TCW_ERR_INTERNAL;
 	}
+	json_tokener_set_flags(d->tok, JSON_TOKENER_STRICT);
 	zmq_setsockopt(d->dealer, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(d->dealer, ZMQ_IMMEDIATE, &one, sizeof(one));
 	zmq_setsockopt(d->dealer, ZMQ_SNDHWM, &hwm, sizeof(hwm));
@@ -688,6 +785,8 @@ void gw_dispatch_stop(struct gw_worker *w)
 		zmq_close(d->dealer);
 	if (d->mon)
 		zmq_close(d->mon);
+	if (d->tok)
+		json_tokener_free(d->tok);
 	free(d->flight);
 	free(d);
 	w->d = NULL;
