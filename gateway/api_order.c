@@ -89,11 +89,10 @@ struct submit_wait {
 };
 
 /* The commit of a submission ended: the order goes to its dispatcher and
- * the client gets "pending" (or why it was not stored). */
-static void submitted(void *ctx, int rc, const struct store_new_order *o)
+ * the reply on c is "pending" (or why it was not stored). */
+static void submit_outcome(struct rpc_call *c, const struct submit_wait *sw, int rc,
+                           const struct store_new_order *o)
 {
-	struct submit_wait *sw = ctx;
-	struct rpc_call *c = rpc_deferred_call(sw->d);
 	struct gw *g = c->g;
 
 	if (rc == TCW_ERR_DUPLICATE) {
@@ -111,6 +110,14 @@ static void submitted(void *ctx, int rc, const struct store_new_order *o)
 		}
 		rpc_error(c, RPC_PENDING, PENDING_MESSAGE, o->id);
 	}
+}
+
+/* store_submit_fn: a deferred submission's commit ended. */
+static void submitted(void *ctx, int rc, const struct store_new_order *o)
+{
+	struct submit_wait *sw = ctx;
+
+	submit_outcome(rpc_deferred_call(sw->d), sw, rc, o);
 	rpc_deferred_done(sw->d);
 	free(sw);
 }
@@ -152,7 +159,7 @@ void api_order_submit(struct rpc_call *c)
 	request = inner_request(c, &o.request_len);
 	rh = tcw_b64_encode(sub.request_hash, sizeof(sub.request_hash), NULL);
 	sw = calloc(1, sizeof(*sw));
-	if (!request || !rh || !sw || !(sw->d = rpc_defer(c))) {
+	if (!request || !rh || !sw) {
 		free(sw);
 		goto out;
 	}
@@ -169,10 +176,17 @@ void api_order_submit(struct rpc_call *c)
 		o.claim_by = g->node;
 		o.lease_until_ms = o.now_ms + (int64_t)g->cfg->lease_ms;
 	}
-	/* answered once durable: the next group commit of the event loop */
-	rc = store_submit_async(g->store, &o, submitted, sw);
-	if (rc != 0)
-		submitted(sw, rc, &o);
+	sw->d = rpc_defer(c);
+	if (sw->d) {
+		/* answered once durable: the next group commit of the event loop */
+		rc = store_submit_async(g->store, &o, submitted, sw);
+		if (rc != 0)
+			submitted(sw, rc, &o);
+	} else {
+		/* a call of a batch or a notification: its own commit, now */
+		submit_outcome(c, sw, store_submit(g->store, &o), &o);
+		free(sw);
+	}
 out:
 	free(request);
 	free(rh);
@@ -265,24 +279,27 @@ void api_order_result(struct rpc_call *c)
 	struct gw *g = c->g;
 	const char *id = rpc_str(c, "workOrderId", ID_MAX, 1);
 	struct store_order o = {0};
-	int64_t deadline;
+	int64_t deadline, wait;
 	int rc, known;
 
 	if (!id)
 		return;
-	deadline = gw_mono_ms() + (int64_t)g->cfg->result_wait_ms;
+	/* no long poll for a notification (it gets no answer) or in a batch
+	 * (whose calls run in turn: 100 waits would hold the connection) */
+	wait = c->notify || c->batched || g->draining ? 0 : (int64_t)g->cfg->result_wait_ms;
+	deadline = gw_mono_ms() + wait;
 	known = answer_remembered(c, id);
 	if (known == 1)
 		return;
 	/* submitted here and not final: wait without reading the store (a
 	 * result stored here comes with its wake-up; one stored by another
 	 * gateway wakes this one through the store's notification) */
-	if (known == 2 && !g->draining && g->cfg->result_wait_ms) {
+	if (known == 2 && wait) {
 		wait_for(c, id, deadline);
 		return;
 	}
 	rc = store_get_order(g->store, id, &o);
-	if (rc == 0 && o.state == ORDER_QUEUED && !g->draining && g->cfg->result_wait_ms)
+	if (rc == 0 && o.state == ORDER_QUEUED && wait)
 		wait_for(c, id, deadline);
 	else
 		answer_stored(c, id, &o, rc);

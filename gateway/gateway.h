@@ -15,6 +15,8 @@
 
 /* Worker statuses (EEA 5.1: WorkerStatus). */
 enum { WS_ACTIVE = 1, WS_OFFLINE = 2, WS_DECOMMISSIONED = 3, WS_COMPROMISED = 4 };
+/* Worker types (EEA 5.1: WorkerType). */
+enum { WT_TEE_SGX = 1, WT_MPC = 2, WT_ZK = 3 };
 
 /* Latency histogram buckets (seconds) of /metrics. */
 #define GW_HIST_BUCKETS 12

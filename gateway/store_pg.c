@@ -253,7 +253,7 @@ static void pg_rollback(void *b)
 }
 
 /* Appends update u as number index of receipt id and makes its type the
- * receipt's current status; -1 on error (logged). */
+ * receipt's current status (types up to 255); -1 on error (logged). */
 static int append_update(struct pg *p, const char *id, int64_t index, const struct store_update *u)
 {
 	char idx[32], type[32];
@@ -265,6 +265,8 @@ static int append_update(struct pg *p, const char *id, int64_t index, const stru
 	                              u->update_signature, u->signature_rules,
 	                              u->verification_key}) < 0)
 		return -1;
+	if (u->update_type > STORE_RECEIPT_STATUS_MAX)
+		return 0;
 	return pg_write(&p->writer, P_SET_STATUS, 2, (const char *[]){id, type}) < 0 ? -1 : 0;
 }
 
@@ -447,7 +449,7 @@ static int op_receipt_update(struct pg *p, struct store_op *op)
 		return -1;
 	n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	if (n > 0 && current == STORE_RECEIPT_COMPLETED) {
+	if (n > 0 && current == STORE_RECEIPT_COMPLETED && u->update_type <= STORE_RECEIPT_STATUS_MAX) {
 		op->rc = TCW_ERR_DUPLICATE;
 		return 0;
 	}

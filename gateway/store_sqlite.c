@@ -216,7 +216,7 @@ static void sq_rollback(void *b)
 }
 
 /* Appends update u as number index of receipt id and makes its type the
- * receipt's current status; -1 on error (logged). */
+ * receipt's current status (types up to 255); -1 on error (logged). */
 static int append_update(struct sq *q, const char *id, int64_t index, const struct store_update *u)
 {
 	struct conn *c = &q->writer;
@@ -232,7 +232,11 @@ static int append_update(struct sq *q, const char *id, int64_t index, const stru
 	sq_bind_s(st, 6, u->update_signature);
 	sq_bind_s(st, 7, u->signature_rules);
 	sq_bind_s(st, 8, u->verification_key);
-	if (step_done(c, st) < 0 || !(st = sq_stmt(c, S_SET_STATUS)))
+	if (step_done(c, st) < 0)
+		return -1;
+	if (u->update_type > STORE_RECEIPT_STATUS_MAX)
+		return 0;
+	if (!(st = sq_stmt(c, S_SET_STATUS)))
 		return -1;
 	sq_bind_s(st, 1, id);
 	sqlite3_bind_int64(st, 2, u->update_type);
@@ -441,7 +445,7 @@ static int op_receipt_update(struct sq *q, struct store_op *op)
 	sq_bind_s(st, 1, op->id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	if (n > 0 && current == STORE_RECEIPT_COMPLETED) {
+	if (n > 0 && current == STORE_RECEIPT_COMPLETED && u->update_type <= STORE_RECEIPT_STATUS_MAX) {
 		op->rc = TCW_ERR_DUPLICATE;
 		return 0;
 	}
