@@ -272,90 +272,6 @@ static void requeue_flight(struct dispatcher *d, const char *why)
 	}
 }
 
-/* Index just past the string that starts at t[i] (a quote). */
-static size_t skip_string(const char *t, size_t n, size_t i)
-{
-	for (i++; i < n; i++) {
-		if (t[i] == '\\')
-			i++;
-		else if (t[i] == '"')
-			return i + 1;
-	}
-	return n;
-}
-
-/* Index just past the JSON value that starts at t[i]. */
-static size_t skip_value(const char *t, size_t n, size_t i)
-{
-	size_t depth = 0;
-
-	if (i < n && t[i] == '"')
-		return skip_string(t, n, i);
-	if (i < n && t[i] != '{' && t[i] != '[') {
-		while (i < n && !strchr(",}] \t\r\n", t[i]))
-			i++;
-		return i;
-	}
-	while (i < n) {
-		if (t[i] == '"') {
-			i = skip_string(t, n, i);
-			continue;
-		}
-		if (t[i] == '{' || t[i] == '[')
-			depth++;
-		else if ((t[i] == '}' || t[i] == ']') && --depth == 0)
-			return i + 1;
-		i++;
-	}
-	return n;
-}
-
-static size_t skip_ws(const char *t, size_t n, size_t i)
-{
-	while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n'))
-		i++;
-	return i;
-}
-
-/* Where the value of the top-level member key is in t, a JSON object text
- * that json-c has just parsed strictly: the last such member, as json-c
- * keeps the last of duplicate keys. 0 with *off and *len set; -1 when it
- * is not found or some key holds an escape (the caller then serialises
- * the parsed value instead). Saves writing the worker's result again. */
-static int member_span(const char *t, size_t n, const char *key, size_t *off, size_t *len)
-{
-	size_t i = skip_ws(t, n, 0), klen = strlen(key), ks, ke, vs;
-	int found = -1;
-
-	if (i >= n || t[i] != '{')
-		return -1;
-	for (i++;;) {
-		i = skip_ws(t, n, i);
-		if (i >= n || t[i] == '}')
-			return found;
-		if (t[i] != '"')
-			return -1;
-		ks = i + 1;
-		i = skip_string(t, n, i);
-		ke = i - 1;
-		if (memchr(t + ks, '\\', ke - ks))
-			return -1;
-		i = skip_ws(t, n, i);
-		if (i >= n || t[i] != ':')
-			return -1;
-		vs = i = skip_ws(t, n, i + 1);
-		i = skip_value(t, n, i);
-		if (ke - ks == klen && memcmp(t + ks, key, klen) == 0) {
-			*off = vs;
-			*len = i - vs;
-			found = 0;
-		}
-		i = skip_ws(t, n, i);
-		if (i < n && t[i] == ',')
-			i++;
-	}
-}
-
 /* Handles one reply of the worker. */
 static void on_reply(struct dispatcher *d, uint64_t tag, const char *text, size_t len)
 {
@@ -373,7 +289,7 @@ static void on_reply(struct dispatcher *d, uint64_t tag, const char *text, size_
 	json_tokener_reset(d->tok);
 	r = json_tokener_parse_ex(d->tok, text, (int)len);
 	if (r && (json_tokener_get_error(d->tok) != json_tokener_success ||
-	          skip_ws(text, len, json_tokener_get_parse_end(d->tok)) != len)) {
+	          gw_json_skip_ws(text, len, json_tokener_get_parse_end(d->tok)) != len)) {
 		json_object_put(r);
 		r = NULL;
 	}
@@ -402,7 +318,7 @@ static void on_reply(struct dispatcher *d, uint64_t tag, const char *text, size_
 		return;
 	}
 	/* the member's text as the worker wrote it, else written again */
-	if (member_span(text, len, state == ORDER_DONE ? "result" : "error", &off, &n) == 0 &&
+	if (gw_json_member_span(text, len, state == ORDER_DONE ? "result" : "error", &off, &n) == 0 &&
 	    (member = malloc(n + 1)) != NULL) {
 		memcpy(member, text + off, n);
 		member[n] = '\0';

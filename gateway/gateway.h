@@ -224,6 +224,16 @@ char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, void *token,
  * (caller frees) with its length in *len; NULL when out of memory. */
 char *gw_json_take(json_object *o, size_t *len);
 
+/* ---- json_span.c ---- */
+/* Index of the first byte from t[i] on that is not JSON whitespace (n if none). */
+size_t gw_json_skip_ws(const char *t, size_t n, size_t i);
+/* Where the value of the top-level member key is in t[0..n), a JSON object
+ * text that json-c has just parsed strictly: the last such member, as
+ * json-c keeps the last of duplicate keys. 0 with *off and *len set; -1
+ * when there is none or some key is written with escapes (the caller then
+ * serialises the parsed value instead). */
+int gw_json_member_span(const char *t, size_t n, const char *key, size_t *off, size_t *len);
+
 /* ---- http.c (loop thread) ---- */
 /* Starts the HTTP(S) listener and, with --admin-socket, the admin one,
  * watched by the loop; logs "listening on http(s)://ADDR:PORT". 0 or
