@@ -70,19 +70,27 @@ stop_pair() {
 	WPID=""
 }
 
+# The gateway's group commits so far: "COMMITS WRITES" from its /metrics.
+commits_of() {
+	curl -s --noproxy '*' "$GURL/metrics" | awk '/^tcgw_store_commit_seconds_count/{c=$2}
+		/^tcgw_store_writes_total/{w=$2} END{print c + 0, w + 0}'
+}
+
 # One cell: cell NAME CPU_OF_GATEWAY(0|1) TCCLIENT_BENCH_ARGS...; writes
-# OUT/gateway-NAME.json with the worker's and gateway's CPU seconds and the
-# load average added to tcclient bench's figures.
+# OUT/gateway-NAME.json with the worker's and gateway's CPU seconds, the
+# gateway's commits and writes and the load average added to tcclient
+# bench's figures.
 cell() {
-	local name=$1 with_gw=$2 w0 g0=0 g1=0 l0
+	local name=$1 with_gw=$2 w0 g0=0 g1=0 l0 s0="0 0" s1="0 0"
 	shift 2
 	w0=$(cpu_of "$WPID")
-	[ "$with_gw" = 0 ] || g0=$(cpu_of "$GPID")
+	[ "$with_gw" = 0 ] || { g0=$(cpu_of "$GPID"); s0=$(commits_of); }
 	l0=$(load)
 	"$CLIENT" bench --json "$@" >"$TMP/cell.json" || true
-	[ "$with_gw" = 0 ] || g1=$(cpu_of "$GPID")
+	[ "$with_gw" = 0 ] || { g1=$(cpu_of "$GPID"); s1=$(commits_of); }
+	# shellcheck disable=SC2086 # s0, s1: two numbers each
 	"$PY" "$SRC/bench/gateway_report.py" cell "$TMP/cell.json" "$OUT/gateway-$name.json" \
-		"$w0" "$(cpu_of "$WPID")" "$g0" "$g1" "$l0" "$(load)"
+		"$w0" "$(cpu_of "$WPID")" "$g0" "$g1" "$l0" "$(load)" $s0 $s1
 	note "$name: $(cut -c1-150 "$TMP/cell.json")"
 }
 

@@ -336,6 +336,7 @@ static void bench_slots_free(struct bench *b)
 
 	for (i = 0; b->slots != NULL && i < b->total; i++) {
 		tcw_order_free(&b->slots[i].order);
+		free(b->slots[i].gw_request);
 		if (b->slots[i].has_reply)
 			zmq_msg_close(&b->slots[i].reply);
 	}

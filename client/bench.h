@@ -53,6 +53,8 @@ enum bench_outcome {
 /* One work order of the run. */
 struct bench_slot {
 	struct tcw_order *order;
+	char *gw_request; /* --gateway: the WorkOrderSubmit request, built with the order */
+	size_t gw_request_len;
 	zmq_msg_t reply; /* initialised once a reply arrived */
 	int has_reply;
 	enum bench_outcome outcome;

@@ -172,6 +172,12 @@ static void build_share(struct loader *l)
 		if (rc == 0)
 			rc = tcw_order_build(b->su->encryption_key, o->workload, &in, 1, &oo,
 			                     &b->slots[i].order);
+		/* through the gateway the request is the envelope's inner one, built
+		 * now as the direct request is */
+		if (rc == 0 && o->gateway &&
+		    !(b->slots[i].gw_request =
+		          tcc_gw_request(b->slots[i].order, &b->slots[i].gw_request_len)))
+			rc = TCW_ERR_NOMEM;
 		if (rc != 0)
 			atomic_store(&b->build_failed, rc);
 	}
@@ -235,7 +241,8 @@ static void exchange_gw(struct loader *l, struct bench_slot *s)
 	const char *why = "";
 	char *reply = NULL;
 	size_t size = 0;
-	int rc = tcc_gw_order(l->gw, s->order, &reply, &size, &why);
+	int rc = tcc_gw_order(l->gw, s->order, s->gw_request, s->gw_request_len, &reply, &size,
+	                      &why);
 
 	s->latency_ms = (bench_now() - t0) * 1e3;
 	if (rc == 0 && zmq_msg_init_data(&s->reply, reply, size, free_reply, NULL) == 0) {

@@ -16,9 +16,10 @@
 struct tcc_gw {
 	CURL *curl;
 	struct curl_slist *headers;
+	struct json_tokener *tok; /* reused for every reply */
 	const char *url;
 	int timeout_ms;
-	char *buf;
+	char *buf; /* the last reply's body */
 	size_t len;
 	int too_large;
 	char worker_id[TCW_EEA_WORKER_ID_HEX + 1];
@@ -62,7 +63,8 @@ struct tcc_gw *tcc_gw_open(const char *url, const char *worker_name, int timeout
 	tcw_eea_worker_id(worker_name, g->worker_id);
 	g->curl = curl_easy_init();
 	g->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	if (!g->curl || !g->headers) {
+	g->tok = json_tokener_new();
+	if (!g->curl || !g->headers || !g->tok) {
 		tcc_gw_close(g);
 		return NULL;
 	}
@@ -85,6 +87,8 @@ void tcc_gw_close(struct tcc_gw *g)
 	if (g->curl)
 		curl_easy_cleanup(g->curl);
 	curl_slist_free_all(g->headers);
+	if (g->tok)
+		json_tokener_free(g->tok);
 	free(g->buf);
 	free(g);
 }
@@ -95,12 +99,11 @@ const char *tcc_gw_worker_id(const struct tcc_gw *g)
 	return g->worker_id;
 }
 
-/* POSTs one JSON-RPC request; the parsed reply (caller puts) or NULL with
- * *why set. */
-static json_object *post(struct tcc_gw *g, const char *body, size_t len, const char **why)
+/* POSTs one JSON-RPC request; 0 with the reply's body in g->buf (g->len
+ * bytes, NUL-terminated), or -1 with *why set. */
+static int post_raw(struct tcc_gw *g, const char *body, size_t len, const char **why)
 {
-	static char msg[CURL_ERROR_SIZE + 64];
-	json_object *r;
+	static _Thread_local char msg[CURL_ERROR_SIZE + 64];
 	long status = 0;
 	CURLcode rc;
 
@@ -111,15 +114,31 @@ static json_object *post(struct tcc_gw *g, const char *body, size_t len, const c
 	rc = curl_easy_perform(g->curl);
 	if (rc != CURLE_OK) {
 		*why = rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : curl_easy_strerror(rc);
-		return NULL;
+		return -1;
 	}
 	curl_easy_getinfo(g->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		snprintf(msg, sizeof(msg), "HTTP status %ld", status);
 		*why = msg;
-		return NULL;
+		return -1;
 	}
-	r = g->buf ? json_tokener_parse(g->buf) : NULL;
+	if (!g->buf || !g->len) {
+		*why = "the gateway's reply is empty";
+		return -1;
+	}
+	return 0;
+}
+
+/* POSTs one JSON-RPC request; the parsed reply (caller puts) or NULL with
+ * *why set. */
+static json_object *post(struct tcc_gw *g, const char *body, size_t len, const char **why)
+{
+	json_object *r;
+
+	if (post_raw(g, body, len, why) != 0)
+		return NULL;
+	json_tokener_reset(g->tok);
+	r = json_tokener_parse_ex(g->tok, g->buf, (int)g->len);
 	if (!r || !json_object_is_type(r, json_type_object)) {
 		json_object_put(r);
 		*why = "the gateway's reply is not a JSON-RPC object";
@@ -150,16 +169,6 @@ static json_object *call(struct tcc_gw *g, const char *method, json_object *para
 		r = post(g, text, strlen(text), why);
 	json_object_put(req);
 	return r;
-}
-
-/* The error code of a reply, or -1 when it has none. */
-static int error_code(json_object *r)
-{
-	json_object *e = NULL, *c = NULL;
-
-	if (!json_object_object_get_ex(r, "error", &e) || !json_object_object_get_ex(e, "code", &c))
-		return -1;
-	return json_object_get_int(c);
 }
 
 static const char *member(json_object *o, const char *key)
@@ -234,58 +243,120 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Submits order o and polls WorkOrderGetResult until its final reply
- * (text in *reply, caller frees). 0, 1 on timeout, -1 on a transport
- * error or a refused submission (*why). */
-int tcc_gw_order(struct tcc_gw *g, const struct tcw_order *o, char **reply, size_t *size,
-                 const char **why)
+/* The WorkOrderSubmit request for the gateway (see tcclient.h). */
+char *tcc_gw_request(const struct tcw_order *o, size_t *len)
+{
+	json_object *env = json_tokener_parse(tcw_order_request(o, NULL)), *p = NULL;
+	char *out = NULL;
+
+	/* the envelope's params string is the inner request: a WorkOrderSubmit
+	 * JSON-RPC request as it stands */
+	if (env && json_object_object_get_ex(env, "params", &p) &&
+	    json_object_is_type(p, json_type_string)) {
+		*len = (size_t)json_object_get_string_len(p);
+		out = malloc(*len + 1);
+		if (out)
+			memcpy(out, json_object_get_string(p), *len + 1);
+	}
+	json_object_put(env);
+	return out;
+}
+
+/* The error code of the reply in g->buf: 1 with *code set, 0 when it has
+ * none (a result), -1 when it is not a JSON-RPC object. */
+static int reply_code(struct tcc_gw *g, int *code)
+{
+	json_object *r, *e = NULL, *c = NULL;
+	int rc = 0;
+
+	json_tokener_reset(g->tok);
+	r = json_tokener_parse_ex(g->tok, g->buf, (int)g->len);
+	if (!r || !json_object_is_type(r, json_type_object))
+		rc = -1;
+	else if (json_object_object_get_ex(r, "error", &e) &&
+	         json_object_object_get_ex(e, "code", &c)) {
+		*code = json_object_get_int(c);
+		rc = 1;
+	}
+	json_object_put(r);
+	return rc;
+}
+
+/* Moves the reply in g->buf to the caller. */
+static void take_reply(struct tcc_gw *g, char **reply, size_t *size)
+{
+	*reply = g->buf;
+	*size = g->len;
+	g->buf = NULL;
+	g->len = 0;
+}
+
+/* The WorkOrderGetResult request for id into buf; its length, 0 when it
+ * does not fit or id needs escaping (order ids are hex). */
+static size_t result_request(const char *id, char *buf, size_t size)
+{
+	int n;
+
+	if (strpbrk(id, "\"\\") || strlen(id) > 1024)
+		return 0;
+	for (const char *p = id; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return 0;
+	n = snprintf(buf, size,
+	             "{\"jsonrpc\":\"2.0\",\"method\":\"WorkOrderGetResult\",\"id\":1,"
+	             "\"params\":{\"workOrderId\":\"%s\"}}",
+	             id);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+/* Submits order o (request: its prepared WorkOrderSubmit text, or NULL)
+ * and polls WorkOrderGetResult until its final reply (text in *reply,
+ * caller frees). 0, 1 on timeout, -1 on a transport error or a refused
+ * submission (*why). */
+int tcc_gw_order(struct tcc_gw *g, const struct tcw_order *o, const char *request,
+                 size_t request_len, char **reply, size_t *size, const char **why)
 {
 	static _Thread_local char msg[256];
-	json_object *env = NULL, *inner = NULL, *params = NULL, *r, *p;
-	const char *text;
+	char *own = NULL, poll_buf[1200];
+	size_t poll_len;
 	double deadline = now_s() + g->timeout_ms / 1e3;
-	int code, rc = -1;
+	int code = -1, rc = -1, k;
 
 	*reply = NULL;
 	*size = 0;
-	env = json_tokener_parse(tcw_order_request(o, NULL));
-	text = env ? member(env, "params") : NULL;
-	inner = text ? json_tokener_parse(text) : NULL;
-	if (!inner || !json_object_object_get_ex(inner, "params", &params)) {
+	if (!request)
+		request = own = tcc_gw_request(o, &request_len);
+	poll_len = result_request(tcw_order_id(o), poll_buf, sizeof(poll_buf));
+	if (!request || !poll_len) {
 		*why = "cannot read the built request";
 		goto out;
 	}
-	r = call(g, "WorkOrderSubmit", json_object_get(params), why);
-	if (!r)
+	if (post_raw(g, request, request_len, why) != 0)
 		goto out;
-	code = error_code(r);
-	if (code != 5 && code != -1) {
-		/* refused at submission: the reply is the outcome */
-		text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
-		*reply = strdup(text);
-		*size = strlen(text);
-		json_object_put(r);
-		rc = *reply ? 0 : -1;
+	k = reply_code(g, &code);
+	if (k < 0) {
+		*why = "the gateway's reply is not a JSON-RPC object";
 		goto out;
 	}
-	json_object_put(r);
+	if (k == 1 && code != 5) {
+		/* refused at submission: the reply is the outcome */
+		take_reply(g, reply, size);
+		rc = 0;
+		goto out;
+	}
 	for (;;) {
-		p = json_object_new_object();
-		if (p)
-			json_object_object_add(p, "workOrderId", json_object_new_string(tcw_order_id(o)));
-		r = call(g, "WorkOrderGetResult", p, why);
-		if (!r)
+		if (post_raw(g, poll_buf, poll_len, why) != 0)
 			break;
-		if (error_code(r) != 5) {
-			text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
-			                                             JSON_C_TO_STRING_NOSLASHESCAPE);
-			*reply = strdup(text);
-			*size = strlen(text);
-			json_object_put(r);
-			rc = *reply ? 0 : -1;
+		k = reply_code(g, &code);
+		if (k < 0) {
+			*why = "the gateway's reply is not a JSON-RPC object";
 			break;
 		}
-		json_object_put(r);
+		if (k == 0 || code != 5) {
+			take_reply(g, reply, size);
+			rc = 0;
+			break;
+		}
 		if (now_s() >= deadline) {
 			snprintf(msg, sizeof(msg), "still pending after %d ms", g->timeout_ms);
 			*why = msg;
@@ -294,7 +365,6 @@ int tcc_gw_order(struct tcc_gw *g, const struct tcw_order *o, char **reply, size
 		}
 	}
 out:
-	json_object_put(inner);
-	json_object_put(env);
+	free(own);
 	return rc;
 }

@@ -123,7 +123,7 @@ static enum xchg conn_exchange(struct conn *c, const char *req, size_t len, char
 	*size = 0;
 	if (c->gw != NULL) {
 		(void)len;
-		rc = tcc_gw_order(c->gw, c->order, reply, size, why);
+		rc = tcc_gw_order(c->gw, c->order, NULL, 0, reply, size, why);
 		return rc == 0 ? XCHG_OK : rc == 1 ? XCHG_TIMEOUT : XCHG_ERROR;
 	}
 	if (c->sock == NULL) {

@@ -187,10 +187,15 @@ const char *tcc_gw_worker_id(const struct tcc_gw *g);
 /* WorkerRetrieve: the worker must be active; its keys are verified into su
  * (tcw_signup_fini). 0 or -1 after printing why. */
 int tcc_gw_signup(struct tcc_gw *g, struct tcw_signup *su);
-/* WorkOrderSubmit, then WorkOrderGetResult until the order is final: its
- * reply text in *reply (caller frees). 0, 1 when still pending at the
- * timeout, -1 on a transport error (*why). */
-int tcc_gw_order(struct tcc_gw *g, const struct tcw_order *o, char **reply, size_t *size,
-                 const char **why);
+/* The WorkOrderSubmit request of order o as the gateway takes it (the
+ * inner request of o's envelope), its length in *len; caller frees; NULL
+ * when out of memory. */
+char *tcc_gw_request(const struct tcw_order *o, size_t *len);
+/* WorkOrderSubmit (request: tcc_gw_request's text, or NULL to build it
+ * here), then WorkOrderGetResult until the order is final: the reply text
+ * as the gateway sent it in *reply (caller frees). 0, 1 when still pending
+ * at the timeout, -1 on a transport error (*why). */
+int tcc_gw_order(struct tcc_gw *g, const struct tcw_order *o, const char *request,
+                 size_t request_len, char **reply, size_t *size, const char **why);
 
 #endif /* TCCLIENT_H */

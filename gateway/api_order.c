@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* api_order.c - WorkOrderSubmit (checked, stored durably, handed to a dispatcher) and
- * WorkOrderGetResult (with the long poll). */
+ * WorkOrderGetResult (with the long poll); both answer later, on the event loop, when the
+ * store committed or the result arrived. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,12 +81,54 @@ static char *inner_request(struct rpc_call *c, size_t *len)
 	return gw_json_take(o, len);
 }
 
+/* A submission waiting for its commit. */
+struct submit_wait {
+	struct rpc_deferred *d;
+	struct gw_worker *local;
+	char key_fp[65];
+};
+
+/* The commit of a submission ended: the order goes to its dispatcher and
+ * the reply on c is "pending" (or why it was not stored). */
+static void submit_outcome(struct rpc_call *c, const struct submit_wait *sw, int rc,
+                           const struct store_new_order *o)
+{
+	struct gw *g = c->g;
+
+	if (rc == TCW_ERR_DUPLICATE) {
+		rpc_error(c, RPC_INVALID_PARAMETER, "Duplicate work order", o->id);
+	} else if (rc != 0) {
+		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error: the order could not be stored", o->id);
+	} else {
+		atomic_fetch_add(&g->m.submitted, 1);
+		gw_result_pending(g, o->id);
+		if (o->claim_by) {
+			if (gw_dispatch_offer(sw->local, o->id, o->request, sw->key_fp, o->now_ms) != 0)
+				gw_dispatch_poke(g, o->worker_id);
+		} else if (sw->local) {
+			gw_dispatch_poke(g, o->worker_id);
+		}
+		rpc_error(c, RPC_PENDING, PENDING_MESSAGE, o->id);
+	}
+}
+
+/* store_submit_fn: a deferred submission's commit ended. */
+static void submitted(void *ctx, int rc, const struct store_new_order *o)
+{
+	struct submit_wait *sw = ctx;
+
+	submit_outcome(rpc_deferred_call(sw->d), sw, rc, o);
+	rpc_deferred_done(sw->d);
+	free(sw);
+}
+
 void api_order_submit(struct rpc_call *c)
 {
 	struct gw *g = c->g;
 	struct tcw_eea_submit sub;
 	struct tcw_error e = {0};
 	struct store_new_order o = {0};
+	struct submit_wait *sw = NULL;
 	struct target t;
 	char *request = NULL, *rh = NULL;
 	int rc;
@@ -115,8 +158,13 @@ void api_order_submit(struct rpc_call *c)
 	}
 	request = inner_request(c, &o.request_len);
 	rh = tcw_b64_encode(sub.request_hash, sizeof(sub.request_hash), NULL);
-	if (!request || !rh)
+	sw = calloc(1, sizeof(*sw));
+	if (!request || !rh || !sw) {
+		free(sw);
 		goto out;
+	}
+	sw->local = t.local;
+	memcpy(sw->key_fp, t.key_fp, sizeof(sw->key_fp));
 	o.id = sub.work_order_id;
 	o.worker_id = sub.worker_id;
 	o.requester_id = sub.requester_id;
@@ -128,25 +176,17 @@ void api_order_submit(struct rpc_call *c)
 		o.claim_by = g->node;
 		o.lease_until_ms = o.now_ms + (int64_t)g->cfg->lease_ms;
 	}
-	rc = store_submit(g->store, &o);
-	if (rc == TCW_ERR_DUPLICATE) {
-		rpc_error(c, RPC_INVALID_PARAMETER, "Duplicate work order", sub.work_order_id);
-		goto out;
+	sw->d = rpc_defer(c);
+	if (sw->d) {
+		/* answered once durable: the next group commit of the event loop */
+		rc = store_submit_async(g->store, &o, submitted, sw);
+		if (rc != 0)
+			submitted(sw, rc, &o);
+	} else {
+		/* a call of a batch or a notification: its own commit, now */
+		submit_outcome(c, sw, store_submit(g->store, &o), &o);
+		free(sw);
 	}
-	if (rc != 0) {
-		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error: the order could not be stored",
-		          sub.work_order_id);
-		goto out;
-	}
-	atomic_fetch_add(&g->m.submitted, 1);
-	gw_result_pending(g, o.id);
-	if (o.claim_by) {
-		if (gw_dispatch_offer(t.local, o.id, request, t.key_fp, o.now_ms) != 0)
-			gw_dispatch_poke(g, sub.worker_id);
-	} else if (t.local) {
-		gw_dispatch_poke(g, sub.worker_id);
-	}
-	rpc_error(c, RPC_PENDING, PENDING_MESSAGE, sub.work_order_id);
 out:
 	free(request);
 	free(rh);
@@ -177,64 +217,91 @@ static int answer_remembered(struct rpc_call *c, const char *id)
 	return 1;
 }
 
+/* Answers from the store: final, pending, or not found. */
+static void answer_stored(struct rpc_call *c, const char *id, const struct store_order *o,
+                          int rc)
+{
+	if (rc == TCW_ERR_INVALID_PARAM)
+		rpc_error(c, RPC_INVALID_PARAMETER, "Work order not found", id);
+	else if (rc != 0)
+		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", id);
+	else if (o->state == ORDER_QUEUED)
+		rpc_error(c, RPC_PENDING, PENDING_MESSAGE, id);
+	else
+		reply_final(c, o->state, o->result);
+	if (rc == 0 && o->state != ORDER_QUEUED)
+		gw_result_forget(c->g, id);
+}
+
+/* A long poll ends: with the result when it became final here, else as
+ * the store says (or it waits on when another gateway's notification
+ * came before its deadline and the order is still queued). */
+static void woken(struct gw *g, struct rpc_deferred *d, const char *id, int state,
+                  const char *result, int64_t deadline_ms)
+{
+	struct rpc_call *c = rpc_deferred_call(d);
+	struct store_order o = {0};
+	int rc;
+
+	if (state == ORDER_DONE || state == ORDER_FAILED) {
+		reply_final(c, state, result);
+		rpc_deferred_done(d);
+		return;
+	}
+	rc = store_get_order(g->store, id, &o);
+	if (rc == 0 && o.state == ORDER_QUEUED && state == GW_WAKE_ELSEWHERE && !g->draining &&
+	    gw_mono_ms() < deadline_ms && gw_waiter_add(g, id, deadline_ms, woken, d) == 0) {
+		store_order_fini(&o);
+		return;
+	}
+	answer_stored(c, id, &o, rc);
+	store_order_fini(&o);
+	rpc_deferred_done(d);
+}
+
+/* Defers c until order id is final or deadline_ms passes. */
+static void wait_for(struct rpc_call *c, const char *id, int64_t deadline_ms)
+{
+	struct rpc_deferred *d = rpc_defer(c);
+
+	if (!d) {
+		rpc_error(c, RPC_PENDING, PENDING_MESSAGE, id);
+		return;
+	}
+	if (gw_waiter_add(c->g, id, deadline_ms, woken, d) != 0) {
+		rpc_error(rpc_deferred_call(d), RPC_PENDING, PENDING_MESSAGE, id);
+		rpc_deferred_done(d);
+	}
+}
+
 void api_order_result(struct rpc_call *c)
 {
 	struct gw *g = c->g;
 	const char *id = rpc_str(c, "workOrderId", ID_MAX, 1);
 	struct store_order o = {0};
-	int64_t deadline;
-	int rc = 0, known;
+	int64_t deadline, wait;
+	int rc, known;
 
 	if (!id)
 		return;
 	/* no long poll for a notification (it gets no answer) or in a batch
 	 * (whose calls run in turn: 100 waits would hold the connection) */
-	deadline = store_now_ms() + (c->notify || c->batched ? 0 : (int64_t)g->cfg->result_wait_ms);
+	wait = c->notify || c->batched || g->draining ? 0 : (int64_t)g->cfg->result_wait_ms;
+	deadline = gw_mono_ms() + wait;
 	known = answer_remembered(c, id);
 	if (known == 1)
 		return;
-	/* submitted here and not final: wait first (a result stored here is
-	 * then in memory), read the store after (one stored by another gateway
-	 * wakes this one through the store's notification) */
-	if (known == 2 && !g->draining) {
-		struct gw_waiter w;
-
-		gw_waiter_add(g, &w, id);
-		known = answer_remembered(c, id);
-		if (known == 2)
-			gw_waiter_wait(g, &w, deadline);
-		gw_waiter_remove(g, &w);
-		if (known == 1 || answer_remembered(c, id) == 1)
-			return;
-	}
-	rc = store_get_order(g->store, id, &o);
-	if (rc == TCW_ERR_INVALID_PARAM) {
-		rpc_error(c, RPC_INVALID_PARAMETER, "Work order not found", id);
+	/* submitted here and not final: wait without reading the store (a
+	 * result stored here comes with its wake-up; one stored by another
+	 * gateway wakes this one through the store's notification) */
+	if (known == 2 && wait) {
+		wait_for(c, id, deadline);
 		return;
 	}
-	while (rc == 0 && o.state == ORDER_QUEUED && store_now_ms() < deadline && !g->draining) {
-		struct gw_waiter w;
-
-		gw_waiter_add(g, &w, id);
-		store_order_fini(&o);
-		rc = store_get_order(g->store, id, &o);
-		if (rc == 0 && o.state == ORDER_QUEUED)
-			gw_waiter_wait(g, &w, deadline);
-		gw_waiter_remove(g, &w);
-		if (rc == 0 && o.state == ORDER_QUEUED) {
-			store_order_fini(&o);
-			if (answer_remembered(c, id) == 1)
-				return;
-			rc = store_get_order(g->store, id, &o);
-		}
-	}
-	if (rc != 0)
-		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", id);
-	else if (o.state == ORDER_QUEUED)
-		rpc_error(c, RPC_PENDING, PENDING_MESSAGE, id);
+	rc = store_get_order(g->store, id, &o);
+	if (rc == 0 && o.state == ORDER_QUEUED && wait)
+		wait_for(c, id, deadline);
 	else
-		reply_final(c, o.state, o.result);
-	if (rc == 0 && o.state != ORDER_QUEUED)
-		gw_result_forget(g, id);
+		answer_stored(c, id, &o, rc);
 	store_order_fini(&o);
 }

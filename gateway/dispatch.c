@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* dispatch.c - one thread per worker: claimed orders out as ProcessWorkOrder over a ZMQ DEALER,
- * replies in and stored; bounded in flight, back-off on "Worker busy", re-send after loss. */
+/* dispatch.c - one dispatcher per worker, run by the event loop: claimed orders out as
+ * ProcessWorkOrder over a ZMQ DEALER, replies in and stored; bounded in flight, back-off on
+ * "Worker busy", re-send after loss. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +20,10 @@
 #define BACKOFF_MIN_US 2000
 #define BACKOFF_MAX_US 1000000
 #define CLAIM_EVERY_MS 1000
+/* How often queued orders are checked for their deadlines. */
+#define CHECK_EVERY_MS 50
+#define KEYS_CHANGED "Worker keys changed: the order was sealed to the worker's previous keys; " \
+                     "submit it again with the new keys"
 
 /* One order held by a dispatcher. */
 struct item {
@@ -34,23 +37,22 @@ struct item {
 	struct item *next;
 };
 
+/* Only the loop's thread touches a dispatcher (others post to it). */
 struct dispatcher {
 	struct gw *g;
 	struct gw_worker *w;
-	pthread_t thread;
-	int efd;
-	pthread_mutex_t mu; /* guards in_*, poked, stopping, held */
-	struct item *in_head, *in_tail;
-	int poked, stopping;
-	size_t held, room;
-	/* owned by the thread */
-	struct item *q_head, *q_tail;
-	struct item **flight;
+	struct item *q_head, *q_tail; /* waiting to be sent */
+	struct item **flight;         /* sent, reply pending */
 	size_t n_flight;
+	size_t held, room; /* queued + in flight, and the most it takes */
+	int poked, stopping;
 	uint64_t next_tag;
 	void *dealer, *mon;
+	int dealer_fd, mon_fd;
+	struct json_tokener *tok; /* parses the replies (strict), reused */
+	struct gw_source dealer_src, mon_src;
 	uint64_t backoff_us, backoff_until_us;
-	int64_t next_claim_ms, next_renew_ms;
+	int64_t next_claim_ms, next_renew_ms, next_check_ms;
 };
 
 static uint64_t mono_us(void)
@@ -61,18 +63,49 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Builds the ProcessWorkOrder envelope around an inner request text. */
+#define ENV_HEAD "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ProcessWorkOrder\",\"params\":\""
+#define ENV_TAIL "\"}"
+
+/* Builds the ProcessWorkOrder envelope around an inner request text: the
+ * inner text as one JSON string. Written here rather than through a json-c
+ * tree because it is the same few bytes around an escaped copy every time
+ * (the escapes json-c writes: quote, backslash, controls). */
 static char *envelope(const char *inner, size_t *len)
 {
-	json_object *o = json_object_new_object();
+	static const char hex[] = "0123456789abcdef";
+	size_t n = sizeof(ENV_HEAD) - 1 + sizeof(ENV_TAIL) - 1, k;
+	const unsigned char *p;
+	char *out, *o;
 
-	if (!o)
+	for (p = (const unsigned char *)inner; *p; p++)
+		n += *p == '"' || *p == '\\' ? 2 : *p < 0x20 ? 6 : 1;
+	out = malloc(n + 1);
+	if (!out)
 		return NULL;
-	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(o, "id", json_object_new_int(1));
-	json_object_object_add(o, "method", json_object_new_string("ProcessWorkOrder"));
-	json_object_object_add(o, "params", json_object_new_string(inner));
-	return gw_json_take(o, len);
+	memcpy(out, ENV_HEAD, sizeof(ENV_HEAD) - 1);
+	o = out + sizeof(ENV_HEAD) - 1;
+	for (p = (const unsigned char *)inner; *p; p++) {
+		/* copy the run that needs no escape at once */
+		for (k = 0; p[k] >= 0x20 && p[k] != '"' && p[k] != '\\'; k++)
+			;
+		memcpy(o, p, k);
+		o += k;
+		p += k;
+		if (!*p)
+			break;
+		*o++ = '\\';
+		if (*p == '"' || *p == '\\') {
+			*o++ = (char)*p;
+		} else {
+			memcpy(o, "u00", 3);
+			o[3] = hex[*p >> 4];
+			o[4] = hex[*p & 15];
+			o += 5;
+		}
+	}
+	memcpy(o, ENV_TAIL, sizeof(ENV_TAIL));
+	*len = n;
+	return out;
 }
 
 static struct item *item_new(const char *id, const char *request, const char *key_fp,
@@ -102,26 +135,30 @@ static void item_free(struct item *it)
 	free(it);
 }
 
-static void wake(struct dispatcher *d)
-{
-	uint64_t one = 1;
-
-	if (write(d->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_debug("dispatcher wake-up: %s", strerror(errno));
-}
-
 /* Non-zero while w's dispatcher may take another local order. */
 int gw_dispatch_has_room(struct gw_worker *w)
 {
 	struct dispatcher *d = w->d;
-	int room;
 
-	if (!d)
-		return 0;
-	pthread_mutex_lock(&d->mu);
-	room = !d->stopping && d->held < d->room;
-	pthread_mutex_unlock(&d->mu);
-	return room;
+	return d && !d->stopping && d->held < d->room;
+}
+
+static void push_back(struct dispatcher *d, struct item *it)
+{
+	it->next = NULL;
+	if (d->q_tail)
+		d->q_tail->next = it;
+	else
+		d->q_head = it;
+	d->q_tail = it;
+}
+
+static void push_front(struct dispatcher *d, struct item *it)
+{
+	it->next = d->q_head;
+	d->q_head = it;
+	if (!d->q_tail)
+		d->q_tail = it;
 }
 
 /* Hands a stored order to w's dispatcher (see gateway.h). */
@@ -133,34 +170,29 @@ int gw_dispatch_offer(struct gw_worker *w, const char *id, const char *request,
 
 	if (!it)
 		return -1;
-	pthread_mutex_lock(&d->mu);
-	if (d->in_tail)
-		d->in_tail->next = it;
-	else
-		d->in_head = it;
-	d->in_tail = it;
+	push_back(d, it);
 	d->held++;
-	pthread_mutex_unlock(&d->mu);
-	wake(d);
 	return 0;
+}
+
+/* On the loop: marks the dispatcher of worker_id ("" = all) poked. */
+static void poke(struct gw *g, const char *worker_id)
+{
+	for (size_t i = 0; i < g->worker_count; i++) {
+		struct dispatcher *d = g->workers[i].d;
+
+		if (d && (!worker_id[0] || strcmp(worker_id, g->workers[i].id) == 0))
+			d->poked = 1;
+	}
 }
 
 /* Wakes the dispatcher of worker_id (NULL: all) to claim from the store. */
 void gw_dispatch_poke(struct gw *g, const char *worker_id)
 {
-	for (size_t i = 0; i < g->worker_count; i++) {
-		struct dispatcher *d = g->workers[i].d;
-
-		if (!d || (worker_id && strcmp(worker_id, g->workers[i].id) != 0))
-			continue;
-		pthread_mutex_lock(&d->mu);
-		d->poked = 1;
-		pthread_mutex_unlock(&d->mu);
-		wake(d);
-	}
+	gw_loop_post(g, poke, worker_id);
 }
 
-/* After a key change: wakes the dispatcher, which fails orders sealed to
+/* After a key change: pokes the dispatcher, which fails orders sealed to
  * other keys as it meets them. */
 void gw_dispatch_keys_changed(struct gw_worker *w)
 {
@@ -168,18 +200,16 @@ void gw_dispatch_keys_changed(struct gw_worker *w)
 		gw_dispatch_poke(w->d->g, w->id);
 }
 
-/* Stored once durable: wakes the GetResult calls waiting for the order. */
+/* Stored once durable: the GetResult calls waiting for the order get it. */
 static void finished(void *ctx, const char *id, int rc, int changed, int state,
                      const char *result)
 {
 	struct gw *g = ctx;
 
-	if (rc != 0) {
+	if (rc != 0)
 		log_error("order %s: cannot store its final state; it stays queued", id);
-	} else if (changed) {
-		gw_result_put(g, id, state, result);
-		gw_wake(g, id);
-	}
+	else if (changed)
+		gw_order_final(g, id, state, result);
 }
 
 /* Stores an order's final state (reply member text) and drops the item. */
@@ -188,9 +218,7 @@ static void finish(struct dispatcher *d, struct item *it, int state, char *text)
 	if (!text || store_finish_async(d->g->store, strdup(it->id), state, text, finished, d->g) !=
 	                 0)
 		log_error("order %s: out of memory storing its result", it->id);
-	pthread_mutex_lock(&d->mu);
 	d->held--;
-	pthread_mutex_unlock(&d->mu);
 	item_free(it);
 }
 
@@ -212,24 +240,6 @@ static void fail(struct dispatcher *d, struct item *it, int code, const char *me
 	json_object_put(e);
 	log_warn("order %s: %s", it->id, message);
 	finish(d, it, ORDER_FAILED, text);
-}
-
-static void push_back(struct dispatcher *d, struct item *it)
-{
-	it->next = NULL;
-	if (d->q_tail)
-		d->q_tail->next = it;
-	else
-		d->q_head = it;
-	d->q_tail = it;
-}
-
-static void push_front(struct dispatcher *d, struct item *it)
-{
-	it->next = d->q_head;
-	d->q_head = it;
-	if (!d->q_tail)
-		d->q_tail = it;
 }
 
 /* Takes the in-flight entry with tag away; NULL when unknown. */
@@ -267,8 +277,8 @@ static void on_reply(struct dispatcher *d, uint64_t tag, const char *text, size_
 {
 	struct item *it = flight_take(d, tag);
 	json_object *r = NULL, *v = NULL, *code = NULL;
-	struct json_tokener *tok;
 	char *member = NULL;
+	size_t off, n;
 	int state;
 
 	if (!it) {
@@ -276,10 +286,13 @@ static void on_reply(struct dispatcher *d, uint64_t tag, const char *text, size_
 		return;
 	}
 	gw_worker_latency(d->w, mono_us() - it->sent_us);
-	tok = json_tokener_new_ex(64);
-	if (tok)
-		r = json_tokener_parse_ex(tok, text, (int)len);
-	json_tokener_free(tok);
+	json_tokener_reset(d->tok);
+	r = json_tokener_parse_ex(d->tok, text, (int)len);
+	if (r && (json_tokener_get_error(d->tok) != json_tokener_success ||
+	          gw_json_skip_ws(text, len, json_tokener_get_parse_end(d->tok)) != len)) {
+		json_object_put(r);
+		r = NULL;
+	}
 	if (r && json_object_object_get_ex(r, "error", &v) &&
 	    json_object_object_get_ex(v, "code", &code) && json_object_get_int(code) == 8) {
 		/* Worker busy: try again later, slower each time */
@@ -304,8 +317,15 @@ static void on_reply(struct dispatcher *d, uint64_t tag, const char *text, size_
 		fail(d, it, 1, "Worker sent an invalid reply");
 		return;
 	}
-	member = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-	                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* the member's text as the worker wrote it, else written again */
+	if (gw_json_member_span(text, len, state == ORDER_DONE ? "result" : "error", &off, &n) == 0 &&
+	    (member = malloc(n + 1)) != NULL) {
+		memcpy(member, text + off, n);
+		member[n] = '\0';
+	} else {
+		member = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+		                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
 	json_object_put(r);
 	finish(d, it, state, member);
 }
@@ -381,9 +401,7 @@ static void claim(struct dispatcher *d, int64_t now_ms)
 	struct store_order *v = NULL;
 	size_t n = 0, want;
 
-	pthread_mutex_lock(&d->mu);
 	want = d->held < d->room ? d->room - d->held : 0;
-	pthread_mutex_unlock(&d->mu);
 	if (!want)
 		return;
 	if (store_claim(d->g->store, d->w->id, want, now_ms, now_ms + (int64_t)c->lease_ms,
@@ -394,9 +412,7 @@ static void claim(struct dispatcher *d, int64_t now_ms)
 
 		if (!it)
 			continue;
-		pthread_mutex_lock(&d->mu);
 		d->held++;
-		pthread_mutex_unlock(&d->mu);
 		push_back(d, it);
 	}
 	if (n)
@@ -424,8 +440,7 @@ static void check_times(struct dispatcher *d, int64_t now_ms, const char *fp)
 		}
 		*pp = it->next;
 		if (stale)
-			fail(d, it, 2, "Worker keys changed: the order was sealed to the worker's "
-			               "previous keys; submit it again with the new keys");
+			fail(d, it, 2, KEYS_CHANGED);
 		else
 			fail(d, it, 1, "Work order timed out: the worker did not answer in time");
 	}
@@ -474,94 +489,143 @@ static void read_monitor(struct dispatcher *d)
 	}
 }
 
-/* Moves locally offered orders into the send queue. */
-static int take_incoming(struct dispatcher *d, int *poked)
+/* Sends what may be sent now: the worker is ready, room in flight, no back-off. */
+static void send_queued(struct dispatcher *d)
 {
-	struct item *it;
-	int stopping;
-
-	pthread_mutex_lock(&d->mu);
-	it = d->in_head;
-	d->in_head = d->in_tail = NULL;
-	*poked = d->poked;
-	d->poked = 0;
-	stopping = d->stopping;
-	pthread_mutex_unlock(&d->mu);
-	while (it) {
-		struct item *next = it->next;
-
-		push_back(d, it);
-		it = next;
-	}
-	return stopping;
-}
-
-static void *dispatch_main(void *arg)
-{
-	struct dispatcher *d = arg;
 	const struct gw_config *c = d->g->cfg;
-	sigset_t set;
 	char fp[65];
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	for (;;) {
-		int64_t now_ms = store_now_ms();
-		int poked = 0, ready, timeout = 100;
-		zmq_pollitem_t items[3] = {{d->dealer, 0, ZMQ_POLLIN, 0},
-		                           {d->mon, 0, ZMQ_POLLIN, 0},
-		                           {NULL, d->efd, ZMQ_POLLIN, 0}};
+	if (d->stopping || !d->q_head || d->n_flight >= c->max_in_flight ||
+	    mono_us() < d->backoff_until_us || !worker_ready(d, fp))
+		return;
+	while (d->q_head && d->n_flight < c->max_in_flight) {
+		struct item *it = d->q_head;
+		int stale = it->key_fp[0] && strcmp(fp, it->key_fp) != 0;
 
-		if (take_incoming(d, &poked) && !d->n_flight)
+		if (!stale && send_one(d, it) != 0)
 			break;
-		ready = worker_ready(d, fp);
-		if (!d->stopping && (poked || now_ms >= d->next_claim_ms)) {
-			claim(d, now_ms);
-			d->next_claim_ms = now_ms + CLAIM_EVERY_MS;
-		}
-		if (now_ms >= d->next_renew_ms) {
-			store_renew(d->g->store, d->w->id, now_ms + (int64_t)c->lease_ms);
-			d->next_renew_ms = now_ms + (int64_t)c->lease_ms / 3;
-		}
-		check_times(d, now_ms, ready ? fp : "");
-		while (ready && !d->stopping && d->q_head && d->n_flight < c->max_in_flight &&
-		       mono_us() >= d->backoff_until_us) {
-			struct item *it = d->q_head;
-
-			if (send_one(d, it) != 0)
-				break;
-			d->q_head = it->next;
-			if (!d->q_head)
-				d->q_tail = NULL;
-		}
-		if (d->backoff_until_us > mono_us())
-			timeout = (int)((d->backoff_until_us - mono_us()) / 1000) + 1;
-		if (zmq_poll(items, 3, timeout) < 0 && zmq_errno() != EINTR)
-			log_error("worker %s: poll: %s", d->w->name, zmq_strerror(zmq_errno()));
-		if (items[2].revents & ZMQ_POLLIN) {
-			uint64_t v;
-
-			if (read(d->efd, &v, sizeof(v)) < 0)
-				log_debug("eventfd: %s", strerror(errno));
-		}
-		read_monitor(d);
-		read_replies(d);
-		if (d->stopping && now_ms >= d->next_claim_ms + (int64_t)c->drain_ms) {
-			requeue_flight(d, "drain time over");
-			break;
-		}
+		d->q_head = it->next;
+		if (!d->q_head)
+			d->q_tail = NULL;
+		if (stale)
+			fail(d, it, 2, KEYS_CHANGED);
 	}
-	return NULL;
+	/* a send may have taken the socket's wake-up for replies already in */
+	read_replies(d);
 }
 
-/* Starts the dispatcher thread of w (see gateway.h). */
+/* One turn of a dispatcher: replies in, timers, orders out. */
+static void run_one(struct dispatcher *d, int64_t now_ms)
+{
+	const struct gw_config *c = d->g->cfg;
+	char fp[65];
+	int ready;
+
+	if (d->mon_src.ready) {
+		d->mon_src.ready = 0;
+		read_monitor(d);
+	}
+	if (d->dealer_src.ready) {
+		d->dealer_src.ready = 0;
+		read_replies(d);
+	}
+	if (!d->stopping && (d->poked || now_ms >= d->next_claim_ms)) {
+		d->poked = 0;
+		claim(d, now_ms);
+		d->next_claim_ms = now_ms + CLAIM_EVERY_MS;
+	}
+	if (now_ms >= d->next_renew_ms) {
+		store_renew(d->g->store, d->w->id, now_ms + (int64_t)c->lease_ms);
+		d->next_renew_ms = now_ms + (int64_t)c->lease_ms / 3;
+	}
+	if (now_ms >= d->next_check_ms) {
+		ready = worker_ready(d, fp);
+		check_times(d, now_ms, ready ? fp : "");
+		d->next_check_ms = now_ms + CHECK_EVERY_MS;
+	}
+	send_queued(d);
+}
+
+/* One turn of every dispatcher (see gateway.h). */
+void gw_dispatch_run(struct gw *g)
+{
+	int64_t now_ms = store_now_ms();
+
+	for (size_t i = 0; i < g->worker_count; i++)
+		if (g->workers[i].d)
+			run_one(g->workers[i].d, now_ms);
+}
+
+/* Sends what the dispatchers may send now (see gateway.h). */
+void gw_dispatch_send(struct gw *g)
+{
+	for (size_t i = 0; i < g->worker_count; i++)
+		if (g->workers[i].d)
+			send_queued(g->workers[i].d);
+}
+
+/* Milliseconds until a dispatcher's next timer (see gateway.h). */
+int64_t gw_dispatch_timeout(struct gw *g, int64_t now_ms)
+{
+	int64_t t = 1000, wall = store_now_ms();
+	uint64_t mono = mono_us();
+
+	(void)now_ms;
+	for (size_t i = 0; i < g->worker_count; i++) {
+		struct dispatcher *d = g->workers[i].d;
+		int64_t x;
+
+		if (!d)
+			continue;
+		if (d->poked)
+			return 0;
+		x = d->next_claim_ms - wall;
+		if (!d->stopping && x < t)
+			t = x;
+		x = d->next_renew_ms - wall;
+		if (x < t)
+			t = x;
+		if ((d->q_head || d->n_flight) && (x = d->next_check_ms - wall) < t)
+			t = x;
+		if (d->q_head && d->backoff_until_us > mono &&
+		    (x = (int64_t)((d->backoff_until_us - mono) / 1000) + 1) < t)
+			t = x;
+	}
+	return t < 0 ? 0 : t;
+}
+
+/* SIGTERM: nothing more is sent or claimed (see gateway.h). */
+void gw_dispatch_drain(struct gw *g)
+{
+	for (size_t i = 0; i < g->worker_count; i++)
+		if (g->workers[i].d)
+			g->workers[i].d->stopping = 1;
+}
+
+/* Non-zero when no order is at a worker (see gateway.h). */
+int gw_dispatch_idle(struct gw *g)
+{
+	for (size_t i = 0; i < g->worker_count; i++)
+		if (g->workers[i].d && g->workers[i].d->n_flight)
+			return 0;
+	return 1;
+}
+
+/* The drain ended (see gateway.h). */
+void gw_dispatch_requeue(struct gw *g)
+{
+	for (size_t i = 0; i < g->worker_count; i++)
+		if (g->workers[i].d)
+			requeue_flight(g->workers[i].d, "drain time over");
+}
+
+/* Sets up the dispatcher of w (see gateway.h). */
 int gw_dispatch_start(struct gw *g, struct gw_worker *w)
 {
 	struct dispatcher *d = calloc(1, sizeof(*d));
 	char mon_ep[128];
 	int zero = 0, one = 1, hwm = 100000;
+	size_t fdlen = sizeof(int);
 
 	if (!d)
 		return TCW_ERR_NOMEM;
@@ -569,15 +633,17 @@ int gw_dispatch_start(struct gw *g, struct gw_worker *w)
 	d->w = w;
 	d->room = g->cfg->max_in_flight * HOLD_FACTOR;
 	d->flight = calloc(g->cfg->max_in_flight, sizeof(*d->flight));
-	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	pthread_mutex_init(&d->mu, NULL);
 	d->dealer = zmq_socket(g->zctx, ZMQ_DEALER);
 	d->mon = zmq_socket(g->zctx, ZMQ_PAIR);
+	d->tok = json_tokener_new_ex(64);
+	d->dealer_fd = d->mon_fd = -1;
+	w->d = d; /* freed by gw_dispatch_stop, also after a failure here */
 	snprintf(mon_ep, sizeof(mon_ep), "inproc://tcgw-monitor-%s", w->id);
-	if (!d->flight || d->efd < 0 || !d->dealer || !d->mon) {
+	if (!d->flight || !d->dealer || !d->mon || !d->tok) {
 		log_error("worker %s: cannot set up its dispatcher", w->name);
 		return TCW_ERR_INTERNAL;
 	}
+	json_tokener_set_flags(d->tok, JSON_TOKENER_STRICT);
 	zmq_setsockopt(d->dealer, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(d->dealer, ZMQ_IMMEDIATE, &one, sizeof(one));
 	zmq_setsockopt(d->dealer, ZMQ_SNDHWM, &hwm, sizeof(hwm));
@@ -589,51 +655,54 @@ int gw_dispatch_start(struct gw *g, struct gw_worker *w)
 		          zmq_strerror(zmq_errno()));
 		return TCW_ERR_INTERNAL;
 	}
+	if (zmq_getsockopt(d->dealer, ZMQ_FD, &d->dealer_fd, &fdlen) != 0 ||
+	    zmq_getsockopt(d->mon, ZMQ_FD, &d->mon_fd, &fdlen) != 0 ||
+	    gw_loop_add(g, d->dealer_fd, &d->dealer_src) != 0 ||
+	    gw_loop_add(g, d->mon_fd, &d->mon_src) != 0) {
+		log_error("worker %s: cannot watch its socket: %s", w->name, strerror(errno));
+		d->dealer_fd = d->mon_fd = -1;
+		return TCW_ERR_INTERNAL;
+	}
+	/* the first turn claims, renews and reads what is there already */
+	d->dealer_src.ready = d->mon_src.ready = 1;
 	/* what an earlier run of this node held is claimable again at once */
 	if (store_release_all(g->store, w->id) != 0)
 		log_warn("worker %s: cannot give back this node's earlier claims; they are taken "
 		         "over when their leases expire",
 		         w->name);
-	w->d = d;
-	if (pthread_create(&d->thread, NULL, dispatch_main, d) != 0) {
-		w->d = NULL;
-		log_error("worker %s: cannot start its dispatcher", w->name);
-		return TCW_ERR_INTERNAL;
-	}
 	return 0;
 }
 
-/* Stops w's dispatcher (see gateway.h). */
-void gw_dispatch_stop(struct gw_worker *w, unsigned long drain_ms)
+/* Frees w's dispatcher after the loop ended (see gateway.h). */
+void gw_dispatch_stop(struct gw_worker *w)
 {
 	struct dispatcher *d = w->d;
 	struct item *it;
 
-	(void)drain_ms;
 	if (!d)
 		return;
-	pthread_mutex_lock(&d->mu);
-	d->stopping = 1;
-	pthread_mutex_unlock(&d->mu);
-	d->next_claim_ms = store_now_ms();
-	wake(d);
-	pthread_join(d->thread, NULL);
 	/* unsent orders stay queued in the store; let another gateway take them */
 	while ((it = d->q_head) != NULL) {
 		d->q_head = it->next;
 		store_release(d->g->store, it->id);
 		item_free(it);
 	}
-	while ((it = d->in_head) != NULL) {
-		d->in_head = it->next;
-		store_release(d->g->store, it->id);
-		item_free(it);
+	for (size_t i = 0; i < d->n_flight; i++) {
+		store_release(d->g->store, d->flight[i]->id);
+		item_free(d->flight[i]);
 	}
-	zmq_socket_monitor(d->dealer, NULL, 0);
-	zmq_close(d->dealer);
-	zmq_close(d->mon);
-	close(d->efd);
-	pthread_mutex_destroy(&d->mu);
+	if (d->dealer_fd >= 0)
+		gw_loop_del(d->g, d->dealer_fd);
+	if (d->mon_fd >= 0)
+		gw_loop_del(d->g, d->mon_fd);
+	if (d->dealer)
+		zmq_socket_monitor(d->dealer, NULL, 0);
+	if (d->dealer)
+		zmq_close(d->dealer);
+	if (d->mon)
+		zmq_close(d->mon);
+	if (d->tok)
+		json_tokener_free(d->tok);
 	free(d->flight);
 	free(d);
 	w->d = NULL;

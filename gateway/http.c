@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* http.c - the HTTP(S) listener (libmicrohttpd, a thread per connection) and the admin unix
- * socket: limits, routing of /, /healthz and /metrics. */
+/* http.c - the HTTP(S) listener and the admin unix socket (libmicrohttpd driven by the event
+ * loop; a call answered later suspends its connection): limits, routing of /, /healthz and
+ * /metrics. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,23 +13,27 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <stdatomic.h>
-
 #include <microhttpd.h>
 
 #include "gateway.h"
 #include "log.h"
 
-#define THREAD_STACK (512u * 1024u)
 #define PEM_MAX (1u << 20)
 
-/* One listener: the public one or the admin socket. */
+struct req;
+
+/* One listener: the public one or the admin socket (loop thread only). */
 struct listener {
 	struct gw *g;
 	int admin;
 	struct MHD_Daemon *d;
 	int fd;
-	atomic_uint conns; /* open connections */
+	int epfd;             /* the daemon's epoll set, watched by the loop */
+	struct gw_source src; /* ... readable */
+	int resumed;          /* answers given since its last run */
+	int64_t due_ms;       /* its next timeout (gw_mono_ms) */
+	unsigned conns;       /* open connections */
+	struct req *suspended; /* requests waiting for their answer */
 };
 
 /* Connections beyond --max-connections get a 503 answer; libmicrohttpd's own
@@ -41,11 +46,20 @@ struct gw_http {
 	char *admin_path;
 };
 
-/* The body of one POST being received. */
+/* Where a request is. */
+enum { R_RECEIVING, R_SUSPENDED, R_ANSWERED };
+
+/* The body of one POST being received, then its answer. */
 struct req {
 	char *body;
 	size_t len, cap;
 	int too_large;
+	int phase;
+	struct listener *l;
+	struct MHD_Connection *conn;
+	char *reply; /* R_ANSWERED */
+	size_t reply_len;
+	struct req *prev, *next; /* in l->suspended */
 };
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
@@ -102,11 +116,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	const char *cl;
 	char *reply;
 	size_t len = 0;
+	int deferred = 0;
 
 	(void)version;
 	if (!r) {
 		atomic_fetch_add(&g->m.http_requests, 1);
-		if (atomic_load(&l->conns) > g->cfg->max_connections) {
+		if (l->conns > g->cfg->max_connections) {
 			struct MHD_Response *busy;
 			enum MHD_Result ret;
 			static const char text[] = "too many connections (--max-connections)\n";
@@ -134,9 +149,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
+		r->l = l;
+		r->conn = c;
 		*state = r;
 		return MHD_YES;
 	}
+	if (r->phase == R_ANSWERED) {
+		/* resumed: the deferred answer is here */
+		reply = r->reply;
+		len = r->reply_len;
+		r->reply = NULL;
+		return reply ? respond(c, MHD_HTTP_OK, "application/json", reply, len) : MHD_NO;
+	}
+	if (r->phase == R_SUSPENDED)
+		return MHD_YES;
 	if (*upload_size) {
 		size_t n = *upload_size;
 
@@ -164,7 +190,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->too_large)
 		return respond_text(g, c, MHD_HTTP_CONTENT_TOO_LARGE,
 		                    "request body too large (--max-body-bytes)\n");
-	reply = gw_rpc(g, r->body ? r->body : "", r->len, l->admin, &len);
+	reply = gw_rpc(g, r->body ? r->body : "", r->len, l->admin, r, &len, &deferred);
+	if (deferred) {
+		free(r->body);
+		r->body = NULL;
+		r->len = r->cap = 0;
+		if (r->phase == R_ANSWERED)
+			return on_request(cls, c, url, method, version, upload, upload_size, state);
+		r->phase = R_SUSPENDED;
+		r->prev = NULL;
+		r->next = l->suspended;
+		if (l->suspended)
+			l->suspended->prev = r;
+		l->suspended = r;
+		MHD_suspend_connection(c);
+		return MHD_YES;
+	}
 	if (!reply)
 		return MHD_NO;
 	if (len == 0) { /* only notifications: JSON-RPC sends nothing back */
@@ -172,6 +213,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return respond(c, MHD_HTTP_NO_CONTENT, NULL, NULL, 0);
 	}
 	return respond(c, MHD_HTTP_OK, "application/json", reply, len);
+}
+
+/* The answer of a deferred request (see gateway.h). */
+void gw_http_answer(void *token, char *reply, size_t len)
+{
+	struct req *r = token;
+	struct listener *l = r->l;
+
+	free(r->reply);
+	r->reply = reply;
+	r->reply_len = len;
+	if (r->phase != R_SUSPENDED) {
+		/* answered before gw_rpc returned: on_request sends it */
+		r->phase = R_ANSWERED;
+		return;
+	}
+	r->phase = R_ANSWERED;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		l->suspended = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+	l->resumed = 1;
+	MHD_resume_connection(r->conn);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **state,
@@ -184,6 +251,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 	(void)toe;
 	if (r) {
 		free(r->body);
+		free(r->reply);
 		free(r);
 		*state = NULL;
 	}
@@ -198,9 +266,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	(void)c;
 	(void)socket_context;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		atomic_fetch_add(&l->conns, 1);
+		l->conns++;
 	else
-		atomic_fetch_sub(&l->conns, 1);
+		l->conns--;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -344,8 +412,11 @@ static int bind_admin(const char *path)
 static int start_daemon(struct gw_http *h, struct listener *l, int tls)
 {
 	const struct gw_config *c = l->g->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-	                 MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
+	const union MHD_DaemonInfo *info;
+	/* driven by the event loop (no thread of its own): epoll, answers may
+	 * come later (suspend/resume), optimistic reads and writes */
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+	                 MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0);
 
 	l->d = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, l->fd,
@@ -354,13 +425,67 @@ static int start_daemon(struct gw_http *h, struct listener *l, int tls)
 	    (unsigned)(c->max_connections + CONN_HARD_MARGIN),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header_bytes,
-	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK, tls ? MHD_OPTION_HTTPS_MEM_KEY
-	                                                           : MHD_OPTION_END,
-	    h->key, MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_END);
+	    tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, h->key, MHD_OPTION_HTTPS_MEM_CERT,
+	    h->cert, MHD_OPTION_END);
 	if (!l->d)
 		return -1;
 	l->fd = -1; /* the daemon closes it */
+	info = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
+	l->epfd = info ? info->epoll_fd : -1;
+	if (l->epfd < 0 || gw_loop_add(l->g, l->epfd, &l->src) != 0) {
+		log_error("cannot watch the HTTP server's sockets");
+		return -1;
+	}
+	l->src.ready = 1;
 	return 0;
+}
+
+/* Runs one server's pending work. */
+static void run_listener(struct listener *l, int resumed_only)
+{
+	if (!l->d)
+		return;
+	if (resumed_only ? !l->resumed : !(l->src.ready || l->resumed || gw_mono_ms() >= l->due_ms))
+		return;
+	l->src.ready = 0;
+	l->resumed = 0;
+	MHD_run(l->d);
+}
+
+/* Runs the servers that have something to do (see gateway.h). */
+void gw_http_run(struct gw_http *h, int resumed_only)
+{
+	if (!h)
+		return;
+	run_listener(&h->pub, resumed_only);
+	run_listener(&h->adm, resumed_only);
+}
+
+/* The next timeout of one server. */
+static int64_t listener_timeout(struct listener *l, int64_t now_ms)
+{
+	MHD_UNSIGNED_LONG_LONG t = 0;
+
+	if (!l->d)
+		return 1000;
+	if (l->resumed)
+		return 0;
+	if (MHD_get_timeout(l->d, &t) != MHD_YES || t > 1000)
+		t = 1000;
+	l->due_ms = now_ms + (int64_t)t;
+	return (int64_t)t;
+}
+
+/* Milliseconds until a server's next timeout (see gateway.h). */
+int64_t gw_http_timeout(struct gw_http *h, int64_t now_ms)
+{
+	int64_t a, b;
+
+	if (!h)
+		return 1000;
+	a = listener_timeout(&h->pub, now_ms);
+	b = listener_timeout(&h->adm, now_ms);
+	return a < b ? a : b;
 }
 
 /* Starts the listeners (see gateway.h). */
@@ -374,8 +499,8 @@ int gw_http_start(struct gw *g, struct gw_http **out)
 	*out = NULL;
 	if (!h)
 		return TCW_ERR_NOMEM;
-	h->pub = (struct listener){.g = g, .fd = -1};
-	h->adm = (struct listener){.g = g, .admin = 1, .fd = -1};
+	h->pub = (struct listener){.g = g, .fd = -1, .epfd = -1};
+	h->adm = (struct listener){.g = g, .admin = 1, .fd = -1, .epfd = -1};
 	if (tls && (!MHD_is_feature_supported(MHD_FEATURE_TLS) ||
 	            !(h->cert = read_pem(c->tls_cert, "--tls-cert")) ||
 	            !(h->key = read_pem(c->tls_key, "--tls-key")))) {
@@ -422,21 +547,54 @@ fail:
 /* Stops accepting connections (see gateway.h). */
 void gw_http_quiesce(struct gw_http *h)
 {
-	if (h && h->pub.d && h->pub.fd < 0)
-		h->pub.fd = MHD_quiesce_daemon(h->pub.d);
+	MHD_socket fd;
+
+	if (!h || !h->pub.d)
+		return;
+	fd = MHD_quiesce_daemon(h->pub.d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd); /* new connections are refused at once */
 }
 
-/* Stops the listeners (see gateway.h). */
+/* Stops one server: its connections are closed. */
+static void close_listener(struct listener *l)
+{
+	if (!l->d)
+		return;
+	while (l->suspended) {
+		struct req *r = l->suspended;
+		static const char busy[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":8,"
+		                           "\"message\":\"Gateway busy: shutting down\"}}";
+
+		/* cannot happen: the drain answers every deferred call first */
+		log_error("http: a request still waited for its answer at shutdown");
+		gw_http_answer(r, strdup(busy), sizeof(busy) - 1);
+	}
+	MHD_run(l->d);
+	if (l->epfd >= 0)
+		gw_loop_del(l->g, l->epfd);
+	l->epfd = -1;
+	MHD_stop_daemon(l->d);
+	l->d = NULL;
+}
+
+/* Closes the servers (see gateway.h). */
+void gw_http_close(struct gw_http *h)
+{
+	if (!h)
+		return;
+	close_listener(&h->pub);
+	close_listener(&h->adm);
+}
+
+/* Frees the listeners (see gateway.h). */
 void gw_http_stop(struct gw_http **hp)
 {
 	struct gw_http *h = hp ? *hp : NULL;
 
 	if (!h)
 		return;
-	if (h->pub.d)
-		MHD_stop_daemon(h->pub.d);
-	if (h->adm.d)
-		MHD_stop_daemon(h->adm.d);
+	gw_http_close(h);
 	if (h->pub.fd >= 0)
 		close(h->pub.fd);
 	if (h->adm.fd >= 0)

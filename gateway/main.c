@@ -73,10 +73,8 @@ static void on_notify(void *ctx, char kind, const char *payload)
 
 	if (kind == 'o')
 		gw_dispatch_poke(g, payload);
-	else if (kind == 'd') {
-		gw_result_forget(g, payload);
-		gw_wake(g, payload);
-	}
+	else if (kind == 'd')
+		gw_order_final_elsewhere(g, payload);
 }
 
 static void set_node(struct gw *g)
@@ -93,14 +91,12 @@ static void set_node(struct gw *g)
 static int run(const struct gw_config *cfg, const sigset_t *sigs)
 {
 	struct gw g;
-	struct gw_http *http = NULL;
 	char err[1024];
 	int status = EXIT_FAILURE, rc;
 
 	memset(&g, 0, sizeof(g));
 	g.cfg = cfg;
 	g.stop = &g_stop;
-	pthread_mutex_init(&g.wait_mu, NULL);
 	set_node(&g);
 	log_info("tcgateway %s starting (node %s)", TCW_VERSION, g.node);
 	rc = open_keys(&g);
@@ -118,12 +114,17 @@ static int run(const struct gw_config *cfg, const sigset_t *sigs)
 	log_info("store: %s, schema version %d", store_kind(g.store), store_schema_version(g.store));
 	store_set_callbacks(g.store, gw_completion, on_notify, &g);
 	g.zctx = zmq_ctx_new();
-	if (!g.zctx || gw_workers_start(&g) != 0 || gw_workers_start_recheck(&g) != 0)
+	if (!g.zctx || gw_loop_init(&g) != 0 || gw_workers_start(&g) != 0 ||
+	    gw_workers_start_recheck(&g) != 0)
 		goto out;
-	if (!stop_requested(sigs, 0) && gw_http_start(&g, &http) != 0) {
+	if (stop_requested(sigs, 0))
+		goto out;
+	if (gw_http_start(&g, &g.http) != 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (gw_loop_start(&g) != 0)
+		goto out;
 	if (notify_send("READY=1") < 0)
 		log_warn("cannot tell the service manager that tcgateway is ready");
 	while (!stop_requested(sigs, 1000))
@@ -131,23 +132,22 @@ static int run(const struct gw_config *cfg, const sigset_t *sigs)
 	notify_send("STOPPING=1");
 	log_info("stopping: no new connections; draining orders in flight (up to %lu ms)",
 	         cfg->drain_ms);
-	g.draining = 1;
-	gw_http_quiesce(http);
-	gw_wake(&g, NULL);
+	gw_loop_drain(&g);
 	status = EXIT_SUCCESS;
 out:
 	g_stop = 1;
 	g.draining = 1;
-	gw_wake(&g, NULL);
-	gw_http_stop(&http);
+	/* the loop first (it uses everything), the store after every thread that writes to it */
+	gw_loop_drain(&g);
 	gw_workers_stop(&g);
+	gw_http_stop(&g.http);
 	store_close(&g.store);
+	gw_loop_free(&g);
 	if (g.zctx)
 		zmq_ctx_term(g.zctx);
 	tcw_keys_free(&g.keys);
 	free(g.receipt_pem);
 	gw_results_free(&g);
-	pthread_mutex_destroy(&g.wait_mu);
 	log_info("stopped");
 	return status;
 }

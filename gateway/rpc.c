@@ -234,6 +234,57 @@ out:
 	return o;
 }
 
+/* A deferred call: the call with its own copy of the id. */
+struct rpc_deferred {
+	struct rpc_call c;
+	char id[];
+};
+
+/* Defers the answer of c (see rpc.h). */
+struct rpc_deferred *rpc_defer(struct rpc_call *c)
+{
+	size_t n = strlen(c->id_json);
+	struct rpc_deferred *d;
+
+	/* a batch answers its calls in turn, a notification not at all */
+	if (!c->token || c->batched || c->notify)
+		return NULL;
+	d = malloc(sizeof(*d) + n + 1);
+	if (!d)
+		return NULL;
+	memcpy(d->id, c->id_json, n + 1);
+	d->c = *c;
+	d->c.params = NULL;
+	d->c.id_json = d->id;
+	d->c.reply = NULL;
+	d->c.reply_len = 0;
+	d->c.deferred = NULL;
+	c->deferred = d;
+	return d;
+}
+
+struct rpc_call *rpc_deferred_call(struct rpc_deferred *d)
+{
+	return &d->c;
+}
+
+/* Sends a deferred reply (see rpc.h). */
+void rpc_deferred_done(struct rpc_deferred *d)
+{
+	static const char oom[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":1,"
+	                          "\"message\":\"Internal error\"}}";
+	struct rpc_call *c = &d->c;
+
+	if (!c->reply)
+		rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", NULL);
+	if (!c->reply) {
+		c->reply = strdup(oom);
+		c->reply_len = c->reply ? sizeof(oom) - 1 : 0;
+	}
+	gw_http_answer(c->token, c->reply, c->reply_len);
+	free(d);
+}
+
 /* 1 when id may be echoed: a string, a number or null (JSON-RPC 2.0). */
 static int id_ok(json_object *id)
 {
@@ -299,11 +350,11 @@ static void call_one(struct rpc_call *c, json_object *req)
 		          NULL);
 	} else {
 		g_methods[i].fn(c);
-		if (!c->reply)
+		if (!c->reply && !c->deferred)
 			rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", NULL);
 	}
 	json_object_put(empty);
-	if (c->notify) {
+	if (c->notify && !c->deferred) {
 		free(c->reply);
 		c->reply = NULL;
 		c->reply_len = 0;
@@ -376,13 +427,15 @@ static char *batch(struct gw *g, json_object *arr, int admin, size_t *len_out)
 }
 
 /* Answers one JSON-RPC request body (see gateway.h). */
-char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, size_t *len_out)
+char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, void *token,
+             size_t *len_out, int *deferred)
 {
-	struct rpc_call c = {.g = g, .admin = admin, .id_json = "null"};
+	struct rpc_call c = {.g = g, .admin = admin, .id_json = "null", .token = token};
 	json_object *req = parse(body, len);
 	char *out;
 
 	*len_out = 0;
+	*deferred = 0;
 	if (!req) {
 		rpc_error(&c, RPC_PARSE_ERROR, "Parse error", NULL);
 	} else if (json_object_is_type(req, json_type_array)) {
@@ -391,6 +444,12 @@ char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, size_t *len_
 		return out ? out : oom_reply(len_out);
 	} else {
 		call_one(&c, req);
+		if (c.deferred) {
+			/* answered later through the token */
+			json_object_put(req);
+			*deferred = 1;
+			return NULL;
+		}
 		if (!c.reply && c.notify) {
 			json_object_put(req);
 			out = strdup("");

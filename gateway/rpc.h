@@ -36,7 +36,22 @@ struct rpc_call {
 	int batched; /* one of a batch: no long poll */
 	char *reply; /* set by the handler (rpc_result / rpc_error*) */
 	size_t reply_len;
+	void *token;                    /* the HTTP request, for a deferred answer */
+	struct rpc_deferred *deferred;  /* set by rpc_defer */
 };
+
+/* Defers the answer of c: the handler returns without a reply and
+ * answers later on the loop thread (rpc_deferred_call, then
+ * rpc_deferred_done). The params are gone once the handler returned.
+ * NULL for a call of a batch, a notification or when out of memory (the
+ * handler then replies at once). */
+struct rpc_deferred *rpc_defer(struct rpc_call *c);
+/* The call of a deferred answer, to reply on with rpc_result / rpc_error*
+ * (no params). */
+struct rpc_call *rpc_deferred_call(struct rpc_deferred *d);
+/* Sends the deferred call's reply (an internal error when none was set)
+ * and frees d. */
+void rpc_deferred_done(struct rpc_deferred *d);
 
 /* Sets the reply {"jsonrpc","id","result":<result_json text>}. */
 void rpc_result(struct rpc_call *c, const char *result_json);

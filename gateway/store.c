@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store.c - the store interface: group commit of writes on one thread, reads straight to the back
- * end. */
+/* store.c - the store interface: group commit of writes by whichever caller leads the next
+ * transaction, reads straight to the back end. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +22,10 @@ struct store {
 	void *b;
 	int version;
 	pthread_mutex_t mu;
-	pthread_cond_t work;
-	struct store_op *head, *tail;
-	int stop;
-	pthread_t thread;
-	int thread_started;
+	pthread_cond_t batch_done; /* a commit ended: followers look again */
+	struct store_op *head, *tail;   /* synchronous writes waiting */
+	struct store_op *ahead, *atail; /* asynchronous writes waiting for store_flush */
+	int committing;                 /* a thread runs a transaction now */
 	store_completion_fn completion;
 	store_notify_fn notify;
 	void *cb_ctx;
@@ -48,7 +47,8 @@ static uint64_t mono_us(void)
 }
 
 /* Runs ops[0..n) in one transaction; when the transaction fails, each op
- * again in a transaction of its own so one bad write cannot fail others. */
+ * again in a transaction of its own so one bad write cannot fail others.
+ * Called by the leader (s->committing set, s->mu not held). */
 static void run_batch(struct store *s, struct store_op **ops, size_t n)
 {
 	uint64_t t0 = mono_us(), dt;
@@ -79,79 +79,130 @@ static void run_batch(struct store *s, struct store_op **ops, size_t n)
 	for (h = 0; h < 11 && dt > store_hist_bounds_us[h]; h++)
 		;
 	s->stats.commit_hist[h]++;
-	/* a synchronous op may be gone once marked done: keep the async ones */
-	for (i = 0, h = 0; i < n; i++) {
-		if (ops[i]->async) {
-			ops[h++] = ops[i];
-		} else {
-			ops[i]->done = 1;
-			pthread_cond_signal(ops[i]->cv);
-		}
-	}
 	pthread_mutex_unlock(&s->mu);
-	/* asynchronous ops belong to this thread */
-	for (i = 0; i < h; i++) {
-		struct store_op *op = ops[i];
-
-		if (op->done_fn)
-			op->done_fn(op->done_ctx, op->own_id, op->rc, op->changed, op->state,
-			            op->own_text);
-		free(op->own_id);
-		free(op->own_text);
-		free(op);
-	}
 }
 
-/* The commit thread: takes every waiting write, commits them together. */
-static void *commit_thread(void *arg)
+/* Moves up to room ops from the front of a queue into v; returns how many. */
+static size_t take(struct store_op **head, struct store_op **tail, struct store_op **v,
+                   size_t room)
 {
-	struct store *s = arg;
+	size_t n = 0;
+
+	while (*head && n < room) {
+		v[n++] = *head;
+		*head = (*head)->next;
+	}
+	if (!*head)
+		*tail = NULL;
+	return n;
+}
+
+/* Leads one transaction (s->mu held, nobody committing): the waiting
+ * synchronous writes and, with async, the asynchronous ones; marks the
+ * synchronous ones done. Returns with s->mu held; the asynchronous ops
+ * taken are left in av[0..*an) for the caller. */
+static void lead(struct store *s, struct store_op **av, size_t *an)
+{
 	struct store_op *batch[MAX_BATCH];
+	size_t n = 0, k = 0;
 
-	for (;;) {
-		size_t n = 0;
-
-		pthread_mutex_lock(&s->mu);
-		while (!s->head && !s->stop)
-			pthread_cond_wait(&s->work, &s->mu);
-		if (!s->head && s->stop) {
-			pthread_mutex_unlock(&s->mu);
-			return NULL;
-		}
-		while (s->head && n < MAX_BATCH) {
-			batch[n++] = s->head;
-			s->head = s->head->next;
-		}
-		if (!s->head)
-			s->tail = NULL;
-		pthread_mutex_unlock(&s->mu);
+	s->committing = 1;
+	if (av)
+		k = n = take(&s->ahead, &s->atail, batch, MAX_BATCH);
+	n += take(&s->head, &s->tail, batch + n, MAX_BATCH - n);
+	pthread_mutex_unlock(&s->mu);
+	if (n)
 		run_batch(s, batch, n);
+	pthread_mutex_lock(&s->mu);
+	/* a synchronous op may be gone once marked done: mark them last */
+	for (size_t i = k; i < n; i++)
+		batch[i]->done = 1;
+	s->committing = 0;
+	pthread_cond_broadcast(&s->batch_done);
+	if (av) {
+		memcpy(av, batch, k * sizeof(*av));
+		*an = k;
 	}
 }
 
-/* Queues op for the next commit and, unless it is asynchronous, waits
- * until it is durable. */
+/* Queues a synchronous op and returns once it is durable: the caller leads
+ * the next transaction itself when nobody else is committing, else waits
+ * for the running one and then joins or leads the next (group commit
+ * without a thread of its own, so no hand-off to one). */
 static int exec_op(struct store *s, struct store_op *op)
 {
-	pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-	int async = op->async;
-
 	op->rc = TCW_OK;
 	op->next = NULL;
 	op->done = 0;
-	op->cv = &cv;
 	pthread_mutex_lock(&s->mu);
 	if (s->tail)
 		s->tail->next = op;
 	else
 		s->head = op;
 	s->tail = op;
-	pthread_cond_signal(&s->work);
-	while (!async && !op->done)
-		pthread_cond_wait(&cv, &s->mu);
+	while (!op->done) {
+		if (s->committing)
+			pthread_cond_wait(&s->batch_done, &s->mu);
+		else
+			lead(s, NULL, NULL);
+	}
 	pthread_mutex_unlock(&s->mu);
-	pthread_cond_destroy(&cv);
-	return async ? TCW_OK : op->rc;
+	return op->rc;
+}
+
+/* Queues an asynchronous op for the next store_flush. */
+static void queue_async(struct store *s, struct store_op *op)
+{
+	op->rc = TCW_OK;
+	op->next = NULL;
+	op->done = 0;
+	pthread_mutex_lock(&s->mu);
+	if (s->atail)
+		s->atail->next = op;
+	else
+		s->ahead = op;
+	s->atail = op;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Commits the queued asynchronous writes (see store.h). */
+void store_flush(struct store *s)
+{
+	struct store_op *av[MAX_BATCH];
+	size_t an = 0;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->ahead) {
+		while (s->committing)
+			pthread_cond_wait(&s->batch_done, &s->mu);
+		lead(s, av, &an);
+		pthread_mutex_unlock(&s->mu);
+		for (size_t i = 0; i < an; i++) {
+			struct store_op *op = av[i];
+
+			if (op->submit_fn)
+				op->submit_fn(op->done_ctx, op->rc, op->order);
+			else if (op->done_fn)
+				op->done_fn(op->done_ctx, op->own_id, op->rc, op->changed, op->state,
+				            op->own_text);
+			free(op->own_id);
+			free(op->own_text);
+			free(op);
+		}
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Non-zero while asynchronous writes wait for store_flush. */
+int store_has_queued(struct store *s)
+{
+	int n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->ahead != NULL;
+	pthread_mutex_unlock(&s->mu);
+	return n;
 }
 
 /* Opens the store at url (see store.h). */
@@ -164,7 +215,7 @@ int store_open(const char *url, const char *node, struct store **out, char *err,
 	if (!s)
 		return TCW_ERR_NOMEM;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->batch_done, NULL);
 	if (strncmp(url, "sqlite:", 7) == 0) {
 		rc = store_sqlite_open(url + 7, node, &s->be, &s->b, &s->version, err, errsize);
 	} else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
@@ -173,17 +224,14 @@ int store_open(const char *url, const char *node, struct store **out, char *err,
 		snprintf(err, errsize, "--db %s: expected sqlite:PATH or postgresql://...", url);
 		rc = TCW_ERR_INVALID_PARAM;
 	}
-	if (rc == 0 && pthread_create(&s->thread, NULL, commit_thread, s) != 0) {
-		snprintf(err, errsize, "cannot start the commit thread");
-		rc = TCW_ERR_INTERNAL;
-	}
 	if (rc != 0) {
 		if (s->be)
 			s->be->close(s->b);
+		pthread_cond_destroy(&s->batch_done);
+		pthread_mutex_destroy(&s->mu);
 		free(s);
 		return rc;
 	}
-	s->thread_started = 1;
 	*out = s;
 	return 0;
 }
@@ -216,23 +264,17 @@ void store_notify(struct store *s, char kind, const char *payload)
 		s->notify(s->cb_ctx, kind, payload);
 }
 
-/* Stops the commit thread and closes the store (see store.h). */
+/* Commits what is queued, closes the store (see store.h). */
 void store_close(struct store **sp)
 {
 	struct store *s = sp ? *sp : NULL;
 
 	if (!s)
 		return;
-	if (s->thread_started) {
-		pthread_mutex_lock(&s->mu);
-		s->stop = 1;
-		pthread_cond_signal(&s->work);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->thread, NULL);
-	}
+	store_flush(s);
 	s->be->close(s->b);
 	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->batch_done);
 	free(s);
 	*sp = NULL;
 }
@@ -262,6 +304,60 @@ int store_submit(struct store *s, const struct store_new_order *o)
 	return exec_op(s, &op);
 }
 
+/* An asynchronous submission: the op and its copy of the order, one block. */
+struct submit_op {
+	struct store_op op;
+	struct store_new_order o;
+	char text[];
+};
+
+/* Copies s (NULL stays NULL) to *at and advances it. */
+static const char *put_str(char **at, const char *s, size_t n)
+{
+	char *d = *at;
+
+	if (!s)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	*at += n + 1;
+	return d;
+}
+
+int store_submit_async(struct store *s, const struct store_new_order *o, store_submit_fn done,
+                       void *ctx)
+{
+	const char *f[7] = {o->id, o->worker_id, o->requester_id, o->request_hash, o->request,
+	                    o->key_fp, o->claim_by};
+	size_t n[7], total = 0;
+	struct submit_op *so;
+	char *at;
+
+	for (int i = 0; i < 7; i++) {
+		n[i] = f[i] ? (i == 4 ? o->request_len : strlen(f[i])) : 0;
+		total += n[i] + 1;
+	}
+	so = malloc(sizeof(*so) + total);
+	if (!so)
+		return TCW_ERR_NOMEM;
+	memset(so, 0, sizeof(*so));
+	so->o = *o;
+	at = so->text;
+	so->o.id = put_str(&at, f[0], n[0]);
+	so->o.worker_id = put_str(&at, f[1], n[1]);
+	so->o.requester_id = put_str(&at, f[2], n[2]);
+	so->o.request_hash = put_str(&at, f[3], n[3]);
+	so->o.request = put_str(&at, f[4], n[4]);
+	so->o.key_fp = put_str(&at, f[5], n[5]);
+	so->o.claim_by = put_str(&at, f[6], n[6]);
+	so->op.kind = OP_SUBMIT;
+	so->op.order = &so->o;
+	so->op.submit_fn = done;
+	so->op.done_ctx = ctx;
+	queue_async(s, &so->op);
+	return TCW_OK;
+}
+
 int store_finish(struct store *s, const char *id, int state, const char *result, int *changed)
 {
 	struct store_op op = {.kind = OP_FINISH, .id = id, .state = state, .text = result};
@@ -283,7 +379,6 @@ int store_finish_async(struct store *s, char *id, int state, char *result, store
 		return TCW_ERR_NOMEM;
 	}
 	op->kind = OP_FINISH;
-	op->async = 1;
 	op->own_id = id;
 	op->own_text = result;
 	op->id = id;
@@ -291,7 +386,8 @@ int store_finish_async(struct store *s, char *id, int state, char *result, store
 	op->state = state;
 	op->done_fn = done;
 	op->done_ctx = ctx;
-	return exec_op(s, op);
+	queue_async(s, op);
+	return TCW_OK;
 }
 
 int store_claim(struct store *s, const char *worker_id, size_t max, int64_t now_ms,

@@ -96,7 +96,7 @@ struct store_ids {
 };
 
 /* Opens url ("sqlite:PATH" or "postgresql://..."/"postgres://..."), runs
- * the schema migrations, starts the commit thread. node is this gateway's
+ * the schema migrations. node is this gateway's
  * name for leases (borrowed). On failure writes the reason into err and
  * returns TCW_ERR_INVALID_PARAM (or TCW_ERR_NOMEM / TCW_ERR_INTERNAL).
  * *out caller closes with store_close. */
@@ -104,7 +104,7 @@ int store_open(const char *url, const char *node, struct store **out, char *err,
 /* Installs the completion and notify callbacks (before any other call). */
 void store_set_callbacks(struct store *s, store_completion_fn completion, store_notify_fn notify,
                          void *ctx);
-/* Stops the commit thread after the pending writes, closes, frees, NULLs. */
+/* Commits the queued writes, closes, frees, NULLs. */
 void store_close(struct store **s);
 /* "sqlite" or "postgresql" (static). */
 const char *store_kind(const struct store *s);
@@ -114,6 +114,15 @@ int store_schema_version(const struct store *s);
 /* Durably inserts an order (one group commit). TCW_OK, TCW_ERR_DUPLICATE
  * when the id exists, TCW_ERR_INTERNAL (logged). */
 int store_submit(struct store *s, const struct store_new_order *o);
+/* Called by store_flush once an asynchronous submission is durable (rc
+ * TCW_OK), a duplicate (TCW_ERR_DUPLICATE) or failed; o is the copy the
+ * store kept (borrowed for the call). */
+typedef void (*store_submit_fn)(void *ctx, int rc, const struct store_new_order *o);
+/* store_submit without waiting: copies o and queues the insert for the
+ * next store_flush, which calls done after the commit. TCW_OK or
+ * TCW_ERR_NOMEM (done not called). */
+int store_submit_async(struct store *s, const struct store_new_order *o, store_submit_fn done,
+                       void *ctx);
 /* Reads an order; TCW_OK, TCW_ERR_INVALID_PARAM when unknown. */
 int store_get_order(struct store *s, const char *id, struct store_order *out);
 /* Frees the strings of o and zeroes it. */
@@ -122,15 +131,22 @@ void store_order_fini(struct store_order *o);
  * first result wins; *changed tells) and, when it has a receipt, its
  * completion update in the same transaction. */
 int store_finish(struct store *s, const char *id, int state, const char *result, int *changed);
-/* Called on the commit thread once an asynchronous finish is durable (rc
- * TCW_OK) or failed; changed as in store_finish; state and result as
- * passed to store_finish_async (borrowed for the call). */
+/* Called by store_flush once an asynchronous finish is durable (rc TCW_OK)
+ * or failed; changed as in store_finish; state and result as passed to
+ * store_finish_async (borrowed for the call). */
 typedef void (*store_done_fn)(void *ctx, const char *id, int rc, int changed, int state,
                               const char *result);
 /* store_finish without waiting: takes ownership of id and result (malloc'ed)
- * and calls done after the commit. TCW_OK or TCW_ERR_NOMEM. */
+ * and queues the write for the next store_flush, which calls done after the
+ * commit. TCW_OK or TCW_ERR_NOMEM. */
 int store_finish_async(struct store *s, char *id, int state, char *result, store_done_fn done,
                        void *ctx);
+/* Commits every queued asynchronous write (with any synchronous ones
+ * waiting) in one transaction and calls their done functions on this
+ * thread. Only the thread that queues asynchronous writes calls it. */
+void store_flush(struct store *s);
+/* Non-zero while asynchronous writes wait for store_flush. */
+int store_has_queued(struct store *s);
 /* Claims up to max queued orders of worker_id that nobody holds or whose
  * lease expired for this node until lease_until_ms, committed. *out (ids
  * and requests, owned; free with store_orders_free) and *count. */

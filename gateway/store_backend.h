@@ -42,17 +42,17 @@ struct store_op {
 	size_t claimed_count;
 	/* queue */
 	struct store_op *next;
-	int done;
-	pthread_cond_t *cv; /* signalled when done (synchronous ops) */
+	int done; /* synchronous ops: set under the store's mutex once durable */
 	/* asynchronous ops: owned strings, called after the commit, then freed */
-	int async;
 	char *own_id, *own_text;
-	store_done_fn done_fn;
+	store_submit_fn submit_fn; /* OP_SUBMIT */
+	store_done_fn done_fn;     /* OP_FINISH */
 	void *done_ctx;
 };
 
 /* The functions of one back end; b is its private state. Writes run only
- * on the commit thread, reads on any thread. */
+ * in the thread leading the current transaction (one at a time), reads on
+ * any thread. */
 struct store_backend {
 	const char *kind;
 	int (*begin)(void *b);

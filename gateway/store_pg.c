@@ -227,7 +227,7 @@ fail:
 	return TCW_ERR_INVALID_PARAM;
 }
 
-/* ---- transactions and writes (commit thread) ---- */
+/* ---- transactions and writes (the thread leading the transaction) ---- */
 
 static int pg_begin(void *b)
 {

@@ -26,7 +26,7 @@ struct pconn {
 	unsigned char prepared[P_COUNT_STMTS];
 };
 
-/* The back end: the writer (commit thread), pooled readers, the listener. */
+/* The back end: the writer (one transaction at a time), pooled readers, the listener. */
 struct pg {
 	char *url;
 	const char *node;

@@ -62,6 +62,9 @@ static const char *const g_sql[S_COUNT_STMTS] = {
                           " = ?1) AND (?2 IS NULL OR worker_id = ?2) AND (?3 IS NULL OR"
                           " requester_id = ?3) AND (?4 < 0 OR current_status = ?4) ORDER BY"
                           " wo_id",
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
 };
 
 /* The prepared statement id of c, reset and unbound. */
@@ -184,24 +187,32 @@ fail:
 	return TCW_ERR_INVALID_PARAM;
 }
 
-/* ---- transactions and writes (commit thread) ---- */
+/* ---- transactions and writes (the thread leading the transaction) ---- */
 
+/* The transaction statements are prepared once, like the others: parsing
+ * "BEGIN IMMEDIATE" and "COMMIT" at every group commit showed in profiles. */
 static int sq_begin(void *b)
 {
-	return exec_sql(((struct sq *)b)->writer.db, "BEGIN IMMEDIATE");
+	struct conn *c = &((struct sq *)b)->writer;
+
+	return step_done(c, sq_stmt(c, S_BEGIN));
 }
 
 static int sq_commit(void *b)
 {
-	return exec_sql(((struct sq *)b)->writer.db, "COMMIT");
+	struct conn *c = &((struct sq *)b)->writer;
+	int rc = step_done(c, sq_stmt(c, S_COMMIT));
+
+	sqlite3_reset(c->st[S_COMMIT]);
+	return rc;
 }
 
 static void sq_rollback(void *b)
 {
-	struct sq *q = b;
+	struct conn *c = &((struct sq *)b)->writer;
 
-	if (!sqlite3_get_autocommit(q->writer.db))
-		exec_sql(q->writer.db, "ROLLBACK");
+	if (!sqlite3_get_autocommit(c->db))
+		step_done(c, sq_stmt(c, S_ROLLBACK));
 }
 
 /* Appends update u as number index of receipt id and makes its type the

@@ -389,7 +389,7 @@ void gw_workers_stop(struct gw *g)
 	for (size_t i = 0; i < g->worker_count; i++) {
 		struct gw_worker *w = &g->workers[i];
 
-		gw_dispatch_stop(w, g->cfg->drain_ms);
+		gw_dispatch_stop(w);
 		tcw_signup_fini(&w->accepted);
 		tcw_signup_fini(&w->pending);
 		pthread_mutex_destroy(&w->mu);
