@@ -122,19 +122,35 @@ int replay_service_stored(void *ctx, const char *id, size_t len,
 }
 
 /* tcw_processor.store_reply: keeps the reply in the store, then in the
- * journal, before it is sent. */
+ * journal, before it is sent. The store shares the reply buffer with the
+ * sender (shreply.h): only tcw_process_frame's caller in the worker's
+ * processing threads (pool.c) may run with this hook, and it must collect
+ * the buffer with shreply_take_pending. */
 void replay_service_store(void *ctx, const char *id, size_t len,
                           const uint8_t request[TCW_SHA256_SIZE], const char *reply, size_t size)
 {
 	struct replay_service *s = ctx;
 	uint8_t key[REPLAY_KEY_SIZE];
+	struct shreply *shared;
 	uint64_t time;
+	int rc;
 
 	if (s == NULL || s->store == NULL || replay_id_key(id, len, key) != TCW_OK)
 		return;
 	time = resp_store_now(s->store);
-	if (resp_store_put(s->store, key, request, time, reply, size) == TCW_OK &&
-	    s->journal != NULL)
+	/* kept without a copy: the store shares the very buffer
+	 * tcw_process_frame returns, which the sender collects
+	 * (shreply_take_pending) */
+	shared = shreply_wrap((char *)reply, size);
+	rc = shared != NULL ? resp_store_put_shared(s->store, key, request, time, shared)
+	                    : resp_store_put(s->store, key, request, time, reply, size);
+	if (shared != NULL) {
+		if (rc == TCW_OK)
+			shreply_set_pending(shared);
+		else
+			shreply_unwrap(shared);
+	}
+	if (rc == TCW_OK && s->journal != NULL)
 		journal_done(s, journal_add_reply(s->journal, key, request, time, reply, size));
 }
 

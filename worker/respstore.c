@@ -9,6 +9,7 @@
 
 #include "atomicfile.h"
 #include "respstore.h"
+#include "shreply.h"
 #include "tcw/tcw.h"
 
 #define KEY_SIZE REPLAY_KEY_SIZE
@@ -29,7 +30,7 @@ struct entry {
 	uint8_t request[KEY_SIZE];
 	uint64_t time;
 	size_t size;
-	char reply[]; /* size bytes */
+	struct shreply *reply; /* size bytes, shared with the sender */
 };
 
 struct resp_store {
@@ -87,6 +88,7 @@ void resp_store_free(struct resp_store **sp)
 	s = *sp;
 	for (struct entry *e = s->oldest, *next; e; e = next) {
 		next = e->newer;
+		shreply_release(e->reply);
 		free(e);
 	}
 	free(s->buckets);
@@ -150,6 +152,7 @@ static void drop_oldest(struct resp_store *s)
 	s->count--;
 	s->bytes -= e->size + RESPSTORE_ENTRY_OVERHEAD;
 	s->changes++;
+	shreply_release(e->reply);
 	free(e);
 }
 
@@ -220,7 +223,7 @@ int resp_store_get(struct resp_store *s, const uint8_t key[KEY_SIZE],
 	if (e && tcw_ct_equal(e->request, request, KEY_SIZE)) {
 		*reply = malloc(e->size + 1);
 		if (*reply) {
-			memcpy(*reply, e->reply, e->size);
+			memcpy(*reply, e->reply->data, e->size);
 			(*reply)[e->size] = '\0';
 			*size = e->size;
 			ret = TCW_OK;
@@ -232,23 +235,23 @@ int resp_store_get(struct resp_store *s, const uint8_t key[KEY_SIZE],
 	return ret;
 }
 
-/* Keeps a copy of a reply; see respstore.h. */
-int resp_store_put(struct resp_store *s, const uint8_t key[KEY_SIZE],
-                   const uint8_t request[KEY_SIZE], uint64_t time, const char *reply, size_t size)
+/* Keeps the shared reply r; see respstore.h. */
+int resp_store_put_shared(struct resp_store *s, const uint8_t key[KEY_SIZE],
+                          const uint8_t request[KEY_SIZE], uint64_t time, struct shreply *r)
 {
-	uint64_t cost = (uint64_t)size + RESPSTORE_ENTRY_OVERHEAD, now;
+	uint64_t cost = (uint64_t)r->size + RESPSTORE_ENTRY_OVERHEAD, now;
 	struct entry *e;
 	int ret = 1;
 
-	if (cost > s->max_bytes / RESPSTORE_ENTRY_SHARE || size > MAX_REPLY)
+	if (cost > s->max_bytes / RESPSTORE_ENTRY_SHARE || r->size > MAX_REPLY)
 		return 1;
-	e = malloc(sizeof(*e) + size);
+	e = malloc(sizeof(*e));
 	if (!e)
 		return TCW_ERR_NOMEM;
 	memcpy(e->key, key, KEY_SIZE);
 	memcpy(e->request, request, KEY_SIZE);
-	memcpy(e->reply, reply, size);
-	e->size = size;
+	e->size = r->size;
+	e->reply = r;
 	pthread_mutex_lock(&s->lock);
 	now = s->clock();
 	expire(s, now);
@@ -265,12 +268,31 @@ int resp_store_put(struct resp_store *s, const uint8_t key[KEY_SIZE],
 		drop_oldest(s);
 		s->evictions++;
 	}
+	shreply_ref(r);
 	link_newest(s, e);
 	e = NULL;
 	ret = TCW_OK;
 out:
 	pthread_mutex_unlock(&s->lock);
 	free(e);
+	return ret;
+}
+
+/* Keeps a copy of a reply; see respstore.h. */
+int resp_store_put(struct resp_store *s, const uint8_t key[KEY_SIZE],
+                   const uint8_t request[KEY_SIZE], uint64_t time, const char *reply, size_t size)
+{
+	struct shreply *r;
+	int ret;
+
+	if ((uint64_t)size + RESPSTORE_ENTRY_OVERHEAD > s->max_bytes / RESPSTORE_ENTRY_SHARE ||
+	    size > MAX_REPLY)
+		return 1;
+	r = shreply_copy(reply, size);
+	if (!r)
+		return TCW_ERR_NOMEM;
+	ret = resp_store_put_shared(s, key, request, time, r);
+	shreply_release(r);
 	return ret;
 }
 
@@ -315,7 +337,7 @@ static uint8_t *snapshot(void *obj, size_t *size, uint64_t *changes)
 			memcpy(p + KEY_SIZE, e->request, KEY_SIZE);
 			afile_put64(p + 2 * KEY_SIZE, e->time);
 			afile_put32(p + 2 * KEY_SIZE + 8, (uint32_t)e->size);
-			memcpy(p + RECORD_FIXED, e->reply, e->size);
+			memcpy(p + RECORD_FIXED, e->reply->data, e->size);
 			p += RECORD_FIXED + e->size;
 		}
 		*changes = s->changes;
