@@ -138,10 +138,10 @@ void replay_service_store(void *ctx, const char *id, size_t len,
 	if (s == NULL || s->store == NULL || replay_id_key(id, len, key) != TCW_OK)
 		return;
 	time = resp_store_now(s->store);
-	/* kept without a copy: the store shares the very buffer
-	 * tcw_process_frame returns, which the sender collects
-	 * (shreply_take_pending) */
-	shared = shreply_wrap((char *)reply, size);
+	/* a large reply is kept without a copy: the store shares the very
+	 * buffer tcw_process_frame returns, which the sender collects
+	 * (shreply_take_pending); a small one is copied into its entry */
+	shared = size >= RESPSTORE_SHARE_MIN ? shreply_wrap((char *)reply, size) : NULL;
 	rc = shared != NULL ? resp_store_put_shared(s->store, key, request, time, shared)
 	                    : resp_store_put(s->store, key, request, time, reply, size);
 	if (shared != NULL) {
