@@ -68,8 +68,6 @@ static int find_target(struct gw *g, const char *worker_id, struct target *t)
 static char *inner_request(struct rpc_call *c, size_t *len)
 {
 	json_object *o = json_object_new_object(), *id = json_tokener_parse(c->id_json);
-	const char *t;
-	char *out = NULL;
 
 	if (!o) {
 		json_object_put(id);
@@ -79,16 +77,7 @@ static char *inner_request(struct rpc_call *c, size_t *len)
 	json_object_object_add(o, "method", json_object_new_string("WorkOrderSubmit"));
 	json_object_object_add(o, "id", id);
 	json_object_object_add(o, "params", json_object_get(c->params));
-	t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                          JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (t) {
-		*len = strlen(t);
-		out = malloc(*len + 1);
-		if (out)
-			memcpy(out, t, *len + 1);
-	}
-	json_object_put(o);
-	return out;
+	return gw_json_take(o, len);
 }
 
 void api_order_submit(struct rpc_call *c)
@@ -198,7 +187,9 @@ void api_order_result(struct rpc_call *c)
 
 	if (!id)
 		return;
-	deadline = store_now_ms() + (int64_t)g->cfg->result_wait_ms;
+	/* no long poll for a notification (it gets no answer) or in a batch
+	 * (whose calls run in turn: 100 waits would hold the connection) */
+	deadline = store_now_ms() + (c->notify || c->batched ? 0 : (int64_t)g->cfg->result_wait_ms);
 	known = answer_remembered(c, id);
 	if (known == 1)
 		return;

@@ -65,8 +65,6 @@ static uint64_t mono_us(void)
 static char *envelope(const char *inner, size_t *len)
 {
 	json_object *o = json_object_new_object();
-	char *out = NULL;
-	const char *t;
 
 	if (!o)
 		return NULL;
@@ -74,16 +72,7 @@ static char *envelope(const char *inner, size_t *len)
 	json_object_object_add(o, "id", json_object_new_int(1));
 	json_object_object_add(o, "method", json_object_new_string("ProcessWorkOrder"));
 	json_object_object_add(o, "params", json_object_new_string(inner));
-	t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                          JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (t) {
-		*len = strlen(t);
-		out = malloc(*len + 1);
-		if (out)
-			memcpy(out, t, *len + 1);
-	}
-	json_object_put(o);
-	return out;
+	return gw_json_take(o, len);
 }
 
 static struct item *item_new(const char *id, const char *request, const char *key_fp,

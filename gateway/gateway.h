@@ -15,6 +15,8 @@
 
 /* Worker statuses (EEA 5.1: WorkerStatus). */
 enum { WS_ACTIVE = 1, WS_OFFLINE = 2, WS_DECOMMISSIONED = 3, WS_COMPROMISED = 4 };
+/* Worker types (EEA 5.1: WorkerType). */
+enum { WT_TEE_SGX = 1, WT_MPC = 2, WT_ZK = 3 };
 
 /* Latency histogram buckets (seconds) of /metrics. */
 #define GW_HIST_BUCKETS 12
@@ -162,6 +164,10 @@ void gw_results_free(struct gw *g);
 /* Answers one JSON-RPC request body (admin: it came over the admin socket);
  * returns the reply text (caller frees) and its length in *len. */
 char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, size_t *len_out);
+
+/* Serialises o compactly (no escaped '/'), releases o and returns the text
+ * (caller frees) with its length in *len; NULL when out of memory. */
+char *gw_json_take(json_object *o, size_t *len);
 
 /* ---- http.c ---- */
 struct gw_http;

@@ -60,7 +60,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -166,6 +167,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	reply = gw_rpc(g, r->body ? r->body : "", r->len, l->admin, &len);
 	if (!reply)
 		return MHD_NO;
+	if (len == 0) { /* only notifications: JSON-RPC sends nothing back */
+		free(reply);
+		return respond(c, MHD_HTTP_NO_CONTENT, NULL, NULL, 0);
+	}
 	return respond(c, MHD_HTTP_OK, "application/json", reply, len);
 }
 

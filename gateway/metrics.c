@@ -42,8 +42,9 @@ static void histogram(FILE *f, const char *name, const char *labels, const uint6
 }
 
 static const char *const g_states[3] = {"queued", "done", "failed"};
-static const char *const g_codes[13] = {"0", "1",      "2",      "3",      "4", "5", "6",
-                                        "7", "8",      "-32700", "-32600", "-32601", "other"};
+static const char *const g_codes[14] = {"0",      "1",      "2",      "3",      "4",
+                                        "5",      "6",      "7",      "8",      "-32700",
+                                        "-32600", "-32601", "other",  "-32602"};
 
 /* The /metrics text (see gateway.h). */
 char *gw_metrics_text(struct gw *g, size_t *len)
@@ -97,7 +98,7 @@ char *gw_metrics_text(struct gw *g, size_t *len)
 	}
 	fprintf(f, "# HELP tcgw_rpc_errors_total JSON-RPC error replies by code.\n"
 	           "# TYPE tcgw_rpc_errors_total counter\n");
-	for (int i = 0; i < 13; i++)
+	for (int i = 0; i < 14; i++)
 		fprintf(f, "tcgw_rpc_errors_total{code=\"%s\"} %llu\n", g_codes[i],
 		        (unsigned long long)atomic_load(&g->m.rpc_errors[i]));
 	fprintf(f, "# HELP tcgw_worker_busy_total \"Worker busy\" replies (back-off).\n"

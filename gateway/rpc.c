@@ -19,6 +19,8 @@ static const struct {
     {"WorkerRetrieve", api_worker_retrieve, 0},
     {"WorkerLookUp", api_worker_lookup, 0},
     {"WorkerLookUpNext", api_worker_lookup_next, 0},
+    {"EncryptionKeyGet", api_encryption_key_get, 0},
+    {"EncryptionKeySet", api_encryption_key_set, 0},
     {"WorkOrderSubmit", api_order_submit, 0},
     {"WorkOrderGetResult", api_order_result, 0},
     {"WorkOrderReceiptCreate", api_receipt_create, 0},
@@ -42,9 +44,30 @@ int gw_error_slot(int code)
 		return 10;
 	case RPC_METHOD_NOT_FOUND:
 		return 11;
+	case RPC_INVALID_PARAMS:
+		return 13;
 	default:
 		return code >= 0 && code <= 8 ? code : 12;
 	}
+}
+
+/* Serialises o compactly, releases it and returns the text (caller frees;
+ * *len its length) or NULL (see gateway.h). */
+char *gw_json_take(json_object *o, size_t *len)
+{
+	const char *t = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                          JSON_C_TO_STRING_NOSLASHESCAPE)
+	                  : NULL;
+	char *out = NULL;
+
+	if (t) {
+		*len = strlen(t);
+		out = malloc(*len + 1);
+		if (out)
+			memcpy(out, t, *len + 1);
+	}
+	json_object_put(o);
+	return out;
 }
 
 /* Joins "{\"jsonrpc\":\"2.0\",\"id\":" id ",\"" kind "\":" body "}". */
@@ -211,63 +234,172 @@ out:
 	return o;
 }
 
-/* Answers one JSON-RPC request body (see gateway.h). */
-char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, size_t *len_out)
+/* 1 when id may be echoed: a string, a number or null (JSON-RPC 2.0). */
+static int id_ok(json_object *id)
 {
-	struct rpc_call c = {.g = g, .admin = admin, .id_json = "null"};
-	json_object *req = parse(body, len), *m = NULL, *id = NULL, *params = NULL, *empty = NULL;
+	return !id || json_object_is_type(id, json_type_string) ||
+	       json_object_is_type(id, json_type_int) || json_object_is_type(id, json_type_double);
+}
+
+/* Answers one request object into c; c->reply stays NULL for a valid
+ * notification (a request without "id"), whose errors are not answered
+ * either (JSON-RPC 2.0, 4.1). */
+static void call_one(struct rpc_call *c, json_object *req)
+{
+	json_object *m = NULL, *id = NULL, *params = NULL, *v = NULL, *empty = NULL;
 	const char *method;
+	int has_id;
 	size_t i;
 
-	if (!req) {
-		rpc_error(&c, RPC_PARSE_ERROR, "Parse error", NULL);
-		goto out;
-	}
 	if (!json_object_is_type(req, json_type_object)) {
-		rpc_error(&c, RPC_INVALID_REQUEST, "Invalid Request: not a JSON-RPC object", NULL);
-		goto out;
+		rpc_error(c, RPC_INVALID_REQUEST, "Invalid Request: not a JSON-RPC object", NULL);
+		return;
 	}
-	if (json_object_object_get_ex(req, "id", &id) && id &&
-	    (json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int)))
-		c.id_json = json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN);
+	has_id = json_object_object_get_ex(req, "id", &id);
+	if (!id_ok(id)) {
+		rpc_error(c, RPC_INVALID_REQUEST,
+		          "Invalid Request: id must be a string, a number or null", NULL);
+		return;
+	}
+	if (id)
+		c->id_json = json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN);
+	if (!json_object_object_get_ex(req, "jsonrpc", &v) ||
+	    !json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), "2.0")) {
+		rpc_error(c, RPC_INVALID_REQUEST, "Invalid Request: jsonrpc must be \"2.0\"", NULL);
+		return;
+	}
 	if (!json_object_object_get_ex(req, "method", &m) ||
 	    !json_object_is_type(m, json_type_string)) {
-		rpc_error(&c, RPC_INVALID_REQUEST, "Invalid Request: method", NULL);
-		goto out;
+		rpc_error(c, RPC_INVALID_REQUEST, "Invalid Request: method", NULL);
+		return;
 	}
 	if (!json_object_object_get_ex(req, "params", &params) || !params) {
 		params = empty = json_object_new_object();
+		if (!params)
+			return;
+	} else if (json_object_is_type(params, json_type_array)) {
+		rpc_error(c, RPC_INVALID_PARAMS, "Invalid params: params must be an object (by name)",
+		          NULL);
+		return;
 	} else if (!json_object_is_type(params, json_type_object)) {
-		rpc_error(&c, RPC_INVALID_REQUEST, "Invalid Request: params must be an object", NULL);
-		goto out;
+		rpc_error(c, RPC_INVALID_REQUEST, "Invalid Request: params must be an object", NULL);
+		return;
 	}
-	c.params = params;
+	c->params = params;
+	c->notify = !has_id;
 	method = json_object_get_string(m);
 	for (i = 0; i < sizeof(g_methods) / sizeof(g_methods[0]); i++)
 		if (strcmp(method, g_methods[i].name) == 0)
 			break;
 	if (i == sizeof(g_methods) / sizeof(g_methods[0])) {
-		rpc_error(&c, RPC_METHOD_NOT_FOUND, "Method not found", NULL);
-	} else if (g_methods[i].admin && !admin) {
-		rpc_error(&c, RPC_ACCESS_DENIED,
+		rpc_error(c, RPC_METHOD_NOT_FOUND, "Method not found", NULL);
+	} else if (g_methods[i].admin && !c->admin) {
+		rpc_error(c, RPC_ACCESS_DENIED,
 		          "Access denied: administrative methods are served only on the admin socket",
 		          NULL);
 	} else {
-		g_methods[i].fn(&c);
-		if (!c.reply)
-			rpc_error(&c, RPC_UNKNOWN_ERROR, "Internal error", NULL);
+		g_methods[i].fn(c);
+		if (!c->reply)
+			rpc_error(c, RPC_UNKNOWN_ERROR, "Internal error", NULL);
 	}
-out:
 	json_object_put(empty);
-	if (!c.reply) {
-		/* not even an error reply could be built */
-		static const char oom[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":1,"
-		                          "\"message\":\"Internal error\"}}";
+	if (c->notify) {
+		free(c->reply);
+		c->reply = NULL;
+		c->reply_len = 0;
+	}
+}
 
-		c.reply = strdup(oom);
-		c.reply_len = c.reply ? sizeof(oom) - 1 : 0;
+/* The reply to a request that could not be answered otherwise. */
+static char *oom_reply(size_t *len_out)
+{
+	static const char oom[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":1,"
+	                          "\"message\":\"Internal error\"}}";
+	char *r = strdup(oom);
+
+	*len_out = r ? sizeof(oom) - 1 : 0;
+	return r;
+}
+
+/* Answers a batch (a JSON array of requests): the array of the replies of
+ * its members that are not notifications, "" when there are none. */
+static char *batch(struct gw *g, json_object *arr, int admin, size_t *len_out)
+{
+	size_t n = json_object_array_length(arr), len = 1, cap = 4096, i;
+	char *out, *grown;
+
+	if (n == 0 || n > RPC_MAX_BATCH) {
+		struct rpc_call c = {.g = g, .admin = admin, .id_json = "null"};
+
+		rpc_error(&c, RPC_INVALID_REQUEST,
+		          n ? "Invalid Request: a batch holds at most " RPC_MAX_BATCH_TEXT " requests"
+		            : "Invalid Request: empty batch",
+		          NULL);
+		*len_out = c.reply_len;
+		return c.reply;
+	}
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	out[0] = '[';
+	for (i = 0; i < n; i++) {
+		struct rpc_call c = {.g = g, .admin = admin, .id_json = "null", .batched = 1};
+
+		call_one(&c, json_object_array_get_idx(arr, i));
+		if (!c.reply)
+			continue;
+		if (len + c.reply_len + 2 > cap) {
+			cap = (len + c.reply_len + 2) * 2;
+			grown = realloc(out, cap);
+			if (!grown) {
+				free(c.reply);
+				free(out);
+				return NULL;
+			}
+			out = grown;
+		}
+		if (len > 1)
+			out[len++] = ',';
+		memcpy(out + len, c.reply, c.reply_len);
+		len += c.reply_len;
+		free(c.reply);
+	}
+	if (len == 1) {
+		out[0] = '\0';
+		*len_out = 0;
+		return out;
+	}
+	out[len++] = ']';
+	out[len] = '\0';
+	*len_out = len;
+	return out;
+}
+
+/* Answers one JSON-RPC request body (see gateway.h). */
+char *gw_rpc(struct gw *g, const char *body, size_t len, int admin, size_t *len_out)
+{
+	struct rpc_call c = {.g = g, .admin = admin, .id_json = "null"};
+	json_object *req = parse(body, len);
+	char *out;
+
+	*len_out = 0;
+	if (!req) {
+		rpc_error(&c, RPC_PARSE_ERROR, "Parse error", NULL);
+	} else if (json_object_is_type(req, json_type_array)) {
+		out = batch(g, req, admin, len_out);
+		json_object_put(req);
+		return out ? out : oom_reply(len_out);
+	} else {
+		call_one(&c, req);
+		if (!c.reply && c.notify) {
+			json_object_put(req);
+			out = strdup("");
+			return out ? out : oom_reply(len_out);
+		}
 	}
 	json_object_put(req);
+	if (!c.reply)
+		return oom_reply(len_out);
 	*len_out = c.reply_len;
 	return c.reply;
 }

@@ -19,7 +19,12 @@ enum {
 	RPC_PARSE_ERROR = -32700,
 	RPC_INVALID_REQUEST = -32600,
 	RPC_METHOD_NOT_FOUND = -32601,
+	RPC_INVALID_PARAMS = -32602,
 };
+
+/* Most requests in one JSON-RPC batch (each runs in turn on one connection). */
+#define RPC_MAX_BATCH 100
+#define RPC_MAX_BATCH_TEXT "100"
 
 /* One call: its parsed params and id, and the reply being built. */
 struct rpc_call {
@@ -27,6 +32,8 @@ struct rpc_call {
 	json_object *params; /* an object (borrowed from the request) */
 	const char *id_json; /* the request id as JSON text */
 	int admin;
+	int notify; /* a notification: no reply is sent */
+	int batched; /* one of a batch: no long poll */
 	char *reply; /* set by the handler (rpc_result / rpc_error*) */
 	size_t reply_len;
 };
@@ -53,6 +60,8 @@ int rpc_int(struct rpc_call *c, const char *key, int64_t *v, int required);
 void api_worker_retrieve(struct rpc_call *c);
 void api_worker_lookup(struct rpc_call *c);
 void api_worker_lookup_next(struct rpc_call *c);
+void api_encryption_key_get(struct rpc_call *c);
+void api_encryption_key_set(struct rpc_call *c);
 void api_worker_register(struct rpc_call *c);
 void api_worker_update(struct rpc_call *c);
 void api_worker_set_status(struct rpc_call *c);

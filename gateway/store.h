@@ -173,7 +173,8 @@ int store_receipt_get(struct store *s, const char *wo_id, struct store_receipt *
 /* Frees the strings of r and zeroes it. */
 void store_receipt_fini(struct store_receipt *r);
 /* Appends an update; TCW_ERR_INVALID_PARAM when there is no receipt,
- * TCW_ERR_DUPLICATE when the receipt is already completed. */
+ * TCW_ERR_DUPLICATE when the receipt is already completed and u would set
+ * its status (type 0-255; application updates above 255 are kept). */
 int store_receipt_update(struct store *s, const char *wo_id, const struct store_update *u);
 /* Reads update index (1-based; INT64_MAX or beyond the count = the last);
  * updater_id non-NULL must match. TCW_ERR_INVALID_PARAM when none. */

@@ -252,12 +252,29 @@ static void pg_rollback(void *b)
 	}
 }
 
+/* Appends update u as number index of receipt id and makes its type the
+ * receipt's current status (types up to 255); -1 on error (logged). */
+static int append_update(struct pg *p, const char *id, int64_t index, const struct store_update *u)
+{
+	char idx[32], type[32];
+
+	snprintf(idx, sizeof(idx), "%" PRId64, index);
+	snprintf(type, sizeof(type), "%" PRId64, u->update_type);
+	if (pg_write(&p->writer, P_ADD_UPDATE, 8,
+	             (const char *[]){id, idx, u->updater_id, type, u->update_data,
+	                              u->update_signature, u->signature_rules,
+	                              u->verification_key}) < 0)
+		return -1;
+	if (u->update_type > STORE_RECEIPT_STATUS_MAX)
+		return 0;
+	return pg_write(&p->writer, P_SET_STATUS, 2, (const char *[]){id, type}) < 0 ? -1 : 0;
+}
+
 /* Appends the completion update of a final order to its receipt. */
 static int add_completion(struct pg *p, const char *id, int state, const char *result)
 {
 	struct store_update u;
 	PGresult *r;
-	char idx[32], type[32];
 	int rc = -1;
 
 	if (store_make_completion(p->s, id, state, result, &u) != 0)
@@ -265,15 +282,8 @@ static int add_completion(struct pg *p, const char *id, int state, const char *r
 	r = pg_run(&p->writer, P_UPDATE_COUNT, 1, (const char *[]){id});
 	if (!r)
 		goto out;
-	snprintf(idx, sizeof(idx), "%lld", strtoll(PQgetvalue(r, 0, 0), NULL, 10) + 1);
+	rc = append_update(p, id, strtoll(PQgetvalue(r, 0, 0), NULL, 10) + 1, &u);
 	PQclear(r);
-	snprintf(type, sizeof(type), "%" PRId64, u.update_type);
-	if (pg_write(&p->writer, P_ADD_UPDATE, 8,
-	             (const char *[]){id, idx, u.updater_id, type, u.update_data, u.update_signature,
-	                              u.signature_rules, u.verification_key}) < 0 ||
-	    pg_write(&p->writer, P_SET_STATUS, 2, (const char *[]){id, type}) < 0)
-		goto out;
-	rc = 0;
 out:
 	store_update_fini(&u);
 	return rc;
@@ -424,7 +434,6 @@ static int op_receipt_update(struct pg *p, struct store_op *op)
 	const struct store_update *u = op->update;
 	PGresult *r = pg_run(&p->writer, P_RECEIPT_STATUS, 1, (const char *[]){op->id});
 	int64_t current, n;
-	char idx[32], type[32];
 
 	if (!r)
 		return -1;
@@ -440,18 +449,11 @@ static int op_receipt_update(struct pg *p, struct store_op *op)
 		return -1;
 	n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	if (n > 0 && current == STORE_RECEIPT_COMPLETED) {
+	if (n > 0 && current == STORE_RECEIPT_COMPLETED && u->update_type <= STORE_RECEIPT_STATUS_MAX) {
 		op->rc = TCW_ERR_DUPLICATE;
 		return 0;
 	}
-	snprintf(idx, sizeof(idx), "%" PRId64, n + 1);
-	snprintf(type, sizeof(type), "%" PRId64, u->update_type);
-	if (pg_write(&p->writer, P_ADD_UPDATE, 8,
-	             (const char *[]){op->id, idx, u->updater_id, type, u->update_data,
-	                              u->update_signature, u->signature_rules,
-	                              u->verification_key}) < 0)
-		return -1;
-	return pg_write(&p->writer, P_SET_STATUS, 2, (const char *[]){op->id, type}) < 0 ? -1 : 0;
+	return append_update(p, op->id, n + 1, u);
 }
 
 static int pg_apply(void *b, struct store *s, struct store_op *op)

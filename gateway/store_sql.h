@@ -9,8 +9,11 @@
 
 /* The schema version this build writes; migrations[i] moves i → i + 1. */
 #define STORE_SCHEMA_VERSION 2
-/* Receipt status / update type COMPLETED (EEA 7.1): no updates after it. */
+/* Receipt status / update type COMPLETED (EEA 7.1): no status update after it. */
 #define STORE_RECEIPT_COMPLETED 1
+/* Update types up to this set the receipt status; above: application data
+ * that leaves it (EEA 7.1). */
+#define STORE_RECEIPT_STATUS_MAX 255
 /* Update index meaning "the last update" (EEA: 0xFFFFFFFF; Avalon's client 1 << 32). */
 #define STORE_LAST_UPDATE 0xFFFFFFFFll
 

@@ -204,6 +204,34 @@ static void sq_rollback(void *b)
 		exec_sql(q->writer.db, "ROLLBACK");
 }
 
+/* Appends update u as number index of receipt id and makes its type the
+ * receipt's current status (types up to 255); -1 on error (logged). */
+static int append_update(struct sq *q, const char *id, int64_t index, const struct store_update *u)
+{
+	struct conn *c = &q->writer;
+	sqlite3_stmt *st = sq_stmt(c, S_ADD_UPDATE);
+
+	if (!st)
+		return -1;
+	sq_bind_s(st, 1, id);
+	sqlite3_bind_int64(st, 2, index);
+	sq_bind_s(st, 3, u->updater_id);
+	sqlite3_bind_int64(st, 4, u->update_type);
+	sq_bind_s(st, 5, u->update_data);
+	sq_bind_s(st, 6, u->update_signature);
+	sq_bind_s(st, 7, u->signature_rules);
+	sq_bind_s(st, 8, u->verification_key);
+	if (step_done(c, st) < 0)
+		return -1;
+	if (u->update_type > STORE_RECEIPT_STATUS_MAX)
+		return 0;
+	if (!(st = sq_stmt(c, S_SET_STATUS)))
+		return -1;
+	sq_bind_s(st, 1, id);
+	sqlite3_bind_int64(st, 2, u->update_type);
+	return step_done(c, st);
+}
+
 /* Appends the completion update of a final order to its receipt. */
 static int add_completion(struct sq *q, struct store *s, const char *id, int state,
                           const char *result)
@@ -222,25 +250,7 @@ static int add_completion(struct sq *q, struct store *s, const char *id, int sta
 	sq_bind_s(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	st = sq_stmt(c, S_ADD_UPDATE);
-	if (!st)
-		goto out;
-	sq_bind_s(st, 1, id);
-	sqlite3_bind_int64(st, 2, n + 1);
-	sq_bind_s(st, 3, u.updater_id);
-	sqlite3_bind_int64(st, 4, u.update_type);
-	sq_bind_s(st, 5, u.update_data);
-	sq_bind_s(st, 6, u.update_signature);
-	sq_bind_s(st, 7, u.signature_rules);
-	sq_bind_s(st, 8, u.verification_key);
-	if (step_done(c, st) < 0)
-		goto out;
-	st = sq_stmt(c, S_SET_STATUS);
-	if (!st)
-		goto out;
-	sq_bind_s(st, 1, id);
-	sqlite3_bind_int64(st, 2, u.update_type);
-	rc = step_done(c, st);
+	rc = append_update(q, id, n + 1, &u);
 out:
 	store_update_fini(&u);
 	return rc;
@@ -424,29 +434,11 @@ static int op_receipt_update(struct sq *q, struct store_op *op)
 	sq_bind_s(st, 1, op->id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	if (n > 0 && current == STORE_RECEIPT_COMPLETED) {
+	if (n > 0 && current == STORE_RECEIPT_COMPLETED && u->update_type <= STORE_RECEIPT_STATUS_MAX) {
 		op->rc = TCW_ERR_DUPLICATE;
 		return 0;
 	}
-	st = sq_stmt(&q->writer, S_ADD_UPDATE);
-	if (!st)
-		return -1;
-	sq_bind_s(st, 1, op->id);
-	sqlite3_bind_int64(st, 2, n + 1);
-	sq_bind_s(st, 3, u->updater_id);
-	sqlite3_bind_int64(st, 4, u->update_type);
-	sq_bind_s(st, 5, u->update_data);
-	sq_bind_s(st, 6, u->update_signature);
-	sq_bind_s(st, 7, u->signature_rules);
-	sq_bind_s(st, 8, u->verification_key);
-	if (step_done(&q->writer, st) < 0)
-		return -1;
-	st = sq_stmt(&q->writer, S_SET_STATUS);
-	if (!st)
-		return -1;
-	sq_bind_s(st, 1, op->id);
-	sqlite3_bind_int64(st, 2, u->update_type);
-	return step_done(&q->writer, st);
+	return append_update(q, op->id, n + 1, u);
 }
 
 static int sq_apply(void *b, struct store *s, struct store_op *op)

@@ -132,13 +132,18 @@ rpc_error(b'{"jsonrpc":"2.0","id":1,"method":"WorkerLookUp","params":{"a":"\xff"
           "Parse error")
 rpc_error("[" * 100000, -32700, "Parse error")
 rpc_error('{"a":' * 70 + "1" + "}" * 70, -32700, "Parse error")
-rpc_error("[1,2]", -32600, "Invalid Request: not a JSON-RPC object")
+status, reply = post("[1,2]")
+case("batch of non-requests", json.loads(reply.partition(b"\r\n\r\n")[2]),
+     [{"jsonrpc": "2.0", "id": None,
+       "error": {"code": -32600, "message": "Invalid Request: not a JSON-RPC object"}}] * 2)
 rpc_error('{"jsonrpc":"2.0","id":3}', -32600, "Invalid Request: method", 3)
 rpc_error('{"jsonrpc":"2.0","id":"x","method":7}', -32600, "Invalid Request: method", "x")
-rpc_error('{"jsonrpc":"2.0","id":4,"method":"WorkerLookUp","params":[1]}', -32600,
+rpc_error('{"jsonrpc":"2.0","id":4,"method":"WorkerLookUp","params":[1]}', -32602,
+          "Invalid params: params must be an object (by name)", 4)
+rpc_error('{"jsonrpc":"2.0","id":4,"method":"WorkerLookUp","params":"x"}', -32600,
           "Invalid Request: params must be an object", 4)
-rpc_error('{"jsonrpc":"2.0","id":{"a":1},"method":"Nope","params":{}}', -32601,
-          "Method not found")
+rpc_error('{"jsonrpc":"2.0","id":{"a":1},"method":"Nope","params":{}}', -32600,
+          "Invalid Request: id must be a string, a number or null")
 rpc_error('{"jsonrpc":"2.0","id":5,"method":"WorkerRegister","params":{"workerId":"aa"}}', 3,
           "Access denied: administrative methods are served only on the admin socket", 5)
 rpc_error('{"jsonrpc":"2.0","id":5,"method":"WorkerSetStatus","params":{"workerId":"%s","status":4}}'

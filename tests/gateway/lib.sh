@@ -123,6 +123,22 @@ worker_id() {
 	printf '%s' "$1" | sha256sum | cut -d' ' -f1
 }
 
+# Sets up Avalon's client bundle (../shared/peers/avalon-generic-client, the
+# only use of ../shared here) into the build tree and sets CLIENT_DIR; exits
+# the test with one SKIP line when ../shared is absent.
+# Usage: avalon_bundle WHAT
+avalon_bundle() {
+	local peer="$TCW_SOURCE_DIR/../shared/peers/avalon-generic-client"
+	if [ ! -x "$peer/setup.sh" ]; then
+		echo "SKIP: $peer is absent ($1 comes from ../shared)"
+		exit 0
+	fi
+	CLIENT_DIR="$TCW_BUILD_DIR/avalon-generic-client"
+	note "setting up Avalon's client bundle in $CLIENT_DIR"
+	"$peer/setup.sh" "$CLIENT_DIR" >"$TEST_TMP/setup.log" 2>&1 ||
+		{ cat "$TEST_TMP/setup.log" >&2; fail "setup.sh"; }
+}
+
 # Starts a private PostgreSQL server (initdb + pg_ctl, as the unprivileged
 # user postgres when run as root) on a free port; sets PG_URL.
 pg_start() {

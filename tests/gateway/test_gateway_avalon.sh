@@ -8,14 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PEER="$TCW_SOURCE_DIR/../shared/peers/avalon-generic-client"
-if [ ! -x "$PEER/setup.sh" ]; then
-	echo "SKIP: $PEER is absent (Avalon's generic client comes from ../shared)"
-	exit 0
-fi
-CLIENT_DIR="$TCW_BUILD_DIR/avalon-generic-client"
-note "setting up Avalon's generic client in $CLIENT_DIR"
-"$PEER/setup.sh" "$CLIENT_DIR" >"$TEST_TMP/setup.log" 2>&1 || { cat "$TEST_TMP/setup.log" >&2; fail "setup.sh"; }
+avalon_bundle "Avalon's generic client"
 RUN="$CLIENT_DIR/run-generic-client"
 
 W=graphene-worker-1
