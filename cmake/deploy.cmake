@@ -21,14 +21,23 @@ set(TCW_STATIC_PLUGIN_fib_LIBS ${GMP_LIBRARY})
 # parts it calls come in and eleven files are not loaded at all (docs/sgx.md,
 # "Start-up"). Still shared: libgssapi_krb5 and its Kerberos libraries
 # (libzmq's GSSAPI mechanism; Debian ships no archives of them), simdjson
-# (no archive either) and the C++ runtime it needs.
+# (no archive either) and the C++ runtime it needs. libcrypto is linked
+# in only in a build without Python (-DTCW_PYTHON=OFF, the native and the
+# detection enclave): a Python enclave loads libcrypto.so for the
+# interpreter's _hashlib anyway, and a second, static copy would add
+# 3.8 MiB to what it hashes.
 option(TCW_STATIC_LIBS
-  "With TCW_STATIC_PLUGINS: link libcrypto, libsecp256k1, json-c, inih, GMP and libzmq (with its deps) into tcworker statically"
+  "With TCW_STATIC_PLUGINS: link libsecp256k1, json-c, inih, GMP, libzmq (with its deps) and, without TCW_PYTHON, libcrypto into tcworker statically"
   ON)
 set(TCW_STATIC_ARCHIVES "")
 if(TCW_STATIC_PLUGINS AND TCW_STATIC_LIBS)
   # in link order: libzmq before what it uses
-  foreach(lib crypto secp256k1 json-c inih gmp zmq sodium pgm norm protokit bsd md)
+  set(tcw_static_libs secp256k1 json-c inih gmp zmq sodium pgm norm protokit bsd md)
+  # TCW_PYTHON (cmake/python.cmake, included later) is on unless set off
+  if(DEFINED TCW_PYTHON AND NOT TCW_PYTHON)
+    list(PREPEND tcw_static_libs crypto)
+  endif()
+  foreach(lib ${tcw_static_libs})
     find_library(TCW_ARCHIVE_${lib} NAMES lib${lib}.a)
     if(lib STREQUAL "pgm" AND NOT TCW_ARCHIVE_${lib})
       find_library(TCW_ARCHIVE_${lib} NAMES libpgm-5.3.a libpgm.a)
