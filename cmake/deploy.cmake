@@ -13,6 +13,45 @@ set(TCW_STATIC_PLUGIN_hello_SOURCES workloads/hello/hello.c)
 set(TCW_STATIC_PLUGIN_hello_LIBS "")
 set(TCW_STATIC_PLUGIN_fib_SOURCES workloads/fib/fib.c)
 set(TCW_STATIC_PLUGIN_fib_LIBS ${GMP_LIBRARY})
+
+# An enclave loads every shared library through Gramine, which reads and
+# hashes each file three times over (at open and when mapped): its start-up
+# CPU time follows the bytes loaded. TCW_STATIC_LIBS links tcworker alone
+# against Debian's static archives of the libraries it uses, so only the
+# parts it calls come in and eleven files are not loaded at all (docs/sgx.md,
+# "Start-up"). Still shared: libgssapi_krb5 and its Kerberos libraries
+# (libzmq's GSSAPI mechanism; Debian ships no archives of them), simdjson
+# (no archive either) and the C++ runtime it needs. libcrypto is linked
+# in only in a build without Python (-DTCW_PYTHON=OFF, the native and the
+# detection enclave): a Python enclave loads libcrypto.so for the
+# interpreter's _hashlib anyway, and a second, static copy would add
+# 3.8 MiB to what it hashes.
+option(TCW_STATIC_LIBS
+  "With TCW_STATIC_PLUGINS: link libsecp256k1, json-c, inih, GMP, libzmq (with its deps) and, without TCW_PYTHON, libcrypto into tcworker statically"
+  ON)
+set(TCW_STATIC_ARCHIVES "")
+if(TCW_STATIC_PLUGINS AND TCW_STATIC_LIBS)
+  # in link order: libzmq before what it uses
+  set(tcw_static_libs secp256k1 json-c inih gmp zmq sodium pgm norm protokit bsd md)
+  # TCW_PYTHON (cmake/python.cmake, included later) is on unless set off
+  if(DEFINED TCW_PYTHON AND NOT TCW_PYTHON)
+    list(PREPEND tcw_static_libs crypto)
+  endif()
+  foreach(lib ${tcw_static_libs})
+    find_library(TCW_ARCHIVE_${lib} NAMES lib${lib}.a)
+    if(lib STREQUAL "pgm" AND NOT TCW_ARCHIVE_${lib})
+      find_library(TCW_ARCHIVE_${lib} NAMES libpgm-5.3.a libpgm.a)
+    endif()
+    if(NOT TCW_ARCHIVE_${lib})
+      message(FATAL_ERROR "TCW_STATIC_LIBS: lib${lib}.a not found (make deps installs the "
+                          "Debian -dev packages that ship it; or -DTCW_STATIC_LIBS=OFF)")
+    endif()
+    list(APPEND TCW_STATIC_ARCHIVES ${TCW_ARCHIVE_${lib}})
+  endforeach()
+  find_library(TCW_GSSAPI_LIBRARY gssapi_krb5 REQUIRED)
+  list(APPEND TCW_STATIC_ARCHIVES ${TCW_GSSAPI_LIBRARY})
+  set(TCW_STATIC_PLUGIN_fib_LIBS ${TCW_ARCHIVE_gmp})
+endif()
 set(TCW_STATIC_PLUGIN_fib_INCLUDES ${GMP_INCLUDE_DIR})
 
 target_sources(tcworker PRIVATE
@@ -40,6 +79,19 @@ if(TCW_STATIC_PLUGINS)
   file(CONFIGURE OUTPUT ${table_file} CONTENT "${table}")
   target_include_directories(tcworker PRIVATE ${CMAKE_BINARY_DIR}/generated)
   target_compile_definitions(tcworker PRIVATE TCW_STATIC_PLUGINS=1)
+  if(TCW_STATIC_ARCHIVES)
+    # libzmq's and inih's shared libraries leave tcworker's own list; the
+    # archives come before the shared libraries that libtcw names, and
+    # --as-needed drops the shared ones nothing is left to resolve from; -s
+    # leaves out the archives' symbol tables (0.6 MiB Gramine would hash).
+    get_target_property(tcw_worker_libs tcworker LINK_LIBRARIES)
+    list(REMOVE_ITEM tcw_worker_libs PkgConfig::ZMQ PkgConfig::INIH)
+    set_property(TARGET tcworker PROPERTY LINK_LIBRARIES ${tcw_worker_libs})
+    target_include_directories(tcworker PRIVATE ${ZMQ_INCLUDE_DIRS} ${INIH_INCLUDE_DIRS})
+    target_link_libraries(tcworker PRIVATE ${TCW_STATIC_ARCHIVES} ${CMAKE_DL_LIBS})
+    target_link_options(tcworker PRIVATE -Wl,--as-needed -pthread -s)
+    message(STATUS "tcworker: linked statically: ${TCW_STATIC_ARCHIVES}")
+  endif()
   # The registry an enclave uses: native entries only, resolved to the
   # linked-in plugins by file name (deploy/gramine/workloads.json).
   install(FILES ${CMAKE_SOURCE_DIR}/deploy/gramine/workloads.json

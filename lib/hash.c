@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "internal.h"
 #include "tcw/tcw.h"
 
 /* Appends the text s (NULL = absent, contributes nothing) to the digest. */
@@ -40,9 +41,11 @@ static void sort_by_index(const struct tcw_item_text *items, size_t *idx, size_t
 	memcpy(idx, tmp, n * sizeof(*idx));
 }
 
-/* Digest of the sorted item strings into out; md is reset and reused. */
-static int items_digest_md(EVP_MD_CTX *md, const struct tcw_item_text *items, size_t count,
-                           uint8_t out[TCW_SHA256_SIZE])
+/* Digest of the sorted item strings into out; md is reset and reused.
+ * data_lens[i] (NULL: strlen) is the length of items[i].data, which then
+ * needs no NUL. */
+static int items_digest_md(EVP_MD_CTX *md, const struct tcw_item_text *items,
+                           const size_t *data_lens, size_t count, uint8_t out[TCW_SHA256_SIZE])
 {
 	size_t *idx = NULL;
 	int ret = TCW_ERR_CRYPTO;
@@ -61,8 +64,11 @@ static int items_digest_md(EVP_MD_CTX *md, const struct tcw_item_text *items, si
 		goto out;
 	for (size_t i = 0; i < count; i++) {
 		const struct tcw_item_text *it = &items[idx[i]];
+		size_t len = data_lens ? data_lens[idx[i]] : 0;
 
-		if (md_text(md, it->data_hash) < 0 || md_text(md, it->data) < 0 ||
+		if (md_text(md, it->data_hash) < 0 ||
+		    (data_lens ? len && !EVP_DigestUpdate(md, it->data, len)
+		               : md_text(md, it->data) < 0) ||
 		    md_text(md, it->dek) < 0 || md_text(md, it->iv) < 0)
 			goto out;
 	}
@@ -85,7 +91,7 @@ int tcw_items_digest(const struct tcw_item_text *items, size_t count, uint8_t ou
 	md = EVP_MD_CTX_new();
 	if (!md)
 		return TCW_ERR_NOMEM;
-	ret = items_digest_md(md, items, count, out);
+	ret = items_digest_md(md, items, NULL, count, out);
 	if (ret < 0)
 		ERR_clear_error();
 	EVP_MD_CTX_free(md);
@@ -98,7 +104,8 @@ int tcw_items_digest(const struct tcw_item_text *items, size_t count, uint8_t ou
  * (a = workerNonce, first = outData, no second).
  */
 static int two_level_hash(const char *const head[5], const struct tcw_item_text *first,
-                          size_t first_count, const struct tcw_item_text *second,
+                          const size_t *first_lens, size_t first_count,
+                          const struct tcw_item_text *second, const size_t *second_lens,
                           size_t second_count, int with_first, uint8_t out[TCW_SHA256_SIZE])
 {
 	uint8_t parts[3][TCW_SHA256_SIZE];
@@ -121,9 +128,10 @@ static int two_level_hash(const char *const head[5], const struct tcw_item_text 
 			goto out;
 	if (!EVP_DigestFinal_ex(md, parts[nparts++], NULL))
 		goto out;
-	if (with_first && (ret = items_digest_md(md, first, first_count, parts[nparts++])) < 0)
+	if (with_first && (ret = items_digest_md(md, first, first_lens, first_count, parts[nparts++])) < 0)
 		goto out;
-	if (second_count && (ret = items_digest_md(md, second, second_count, parts[nparts++])) < 0)
+	if (second_count && (ret = items_digest_md(md, second, second_lens, second_count,
+	                                    parts[nparts++])) < 0)
 		goto out;
 	ret = tcw_sha256(parts, nparts * TCW_SHA256_SIZE, out);
 out:
@@ -143,7 +151,7 @@ int tcw_request_hash(const char *requester_nonce, const char *work_order_id, con
 	const char *const head[5] = {requester_nonce, work_order_id, worker_id, workload_id,
 	                             requester_id};
 
-	return two_level_hash(head, in, in_count, out, out_count, 1, rh);
+	return two_level_hash(head, in, NULL, in_count, out, NULL, out_count, 1, rh);
 }
 
 /* WH = H(r1 || [D(outData) if out_count > 0]). Every id string is required
@@ -156,5 +164,20 @@ int tcw_response_hash(const char *worker_nonce, const char *work_order_id, const
 	const char *const head[5] = {worker_nonce, work_order_id, worker_id, workload_id,
 	                             requester_id};
 
-	return two_level_hash(head, out, out_count, NULL, 0, out_count > 0, wh);
+	return two_level_hash(head, out, NULL, out_count, NULL, NULL, 0, out_count > 0, wh);
+}
+
+/* tcw_request_hash with the data text lengths given (see internal.h). */
+int tcwi_request_hash_n(const char *const head[5], const struct tcw_item_text *in,
+                        const size_t *in_lens, size_t in_count, const struct tcw_item_text *out,
+                        const size_t *out_lens, size_t out_count, uint8_t rh[TCW_SHA256_SIZE])
+{
+	return two_level_hash(head, in, in_lens, in_count, out, out_lens, out_count, 1, rh);
+}
+
+/* tcw_response_hash with the data text lengths given (see internal.h). */
+int tcwi_response_hash_n(const char *const head[5], const struct tcw_item_text *out,
+                         const size_t *out_lens, size_t out_count, uint8_t wh[TCW_SHA256_SIZE])
+{
+	return two_level_hash(head, out, out_lens, out_count, NULL, NULL, 0, out_count > 0, wh);
 }

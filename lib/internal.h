@@ -60,6 +60,13 @@ void tcwi_ctx_pool_free(struct tcwi_ctx_pool **p);
 char *tcwi_pem_encode(const char *label, const uint8_t *der, size_t size,
 		      int trailing_newline);
 
+/* Characters of the padded base64 text of size bytes; SIZE_MAX when that
+ * does not fit a size_t. */
+size_t tcwi_b64_len(size_t size);
+/* Writes the padded base64 text of data[0..size) at out, which has room
+ * for tcwi_b64_len(size) characters; no NUL. Returns the characters written. */
+size_t tcwi_b64_encode_to(const uint8_t *data, size_t size, char *out);
+
 #ifndef __cplusplus /* _Atomic: C only (jsonfast.cpp includes this header) */
 /* A warning rate-limited to one line per spell (log.c): the first event
  * is logged, the following ones within TCW_LOG_SPELL_SECONDS only counted;
@@ -158,6 +165,15 @@ int tcwi_json_add(json_object *obj, const char *key, json_object *val);
  * characters, or containing a NUL. */
 int tcwi_json_str(json_object *obj, const char *key, size_t max, const char **s, size_t *len);
 
+/* tcw_request_hash / tcw_response_hash (head: the nonce, workOrderId,
+ * workerId, workloadId, requesterId) where *_lens[i] is the length of
+ * item i's data text, which then needs no NUL (hash.c). */
+int tcwi_request_hash_n(const char *const head[5], const struct tcw_item_text *in,
+                        const size_t *in_lens, size_t in_count, const struct tcw_item_text *out,
+                        const size_t *out_lens, size_t out_count, uint8_t rh[TCW_SHA256_SIZE]);
+int tcwi_response_hash_n(const char *const head[5], const struct tcw_item_text *out,
+                         const size_t *out_lens, size_t out_count, uint8_t wh[TCW_SHA256_SIZE]);
+
 /* Starts the stage clock of this thread when p measures stages (log.c). */
 void tcwi_stage_start(const struct tcw_processor *p);
 /* Adds the thread CPU time since the last mark to stage s of p's
@@ -225,11 +241,16 @@ int tcwi_item_unwrap(const struct tcwi_session *s, struct tcwi_item *it);
  * dataHash when non-empty. TCW_ERR_INTEGRITY for every crypto failure,
  * TCW_ERR_INVALID_PARAM (field in e) for data that is not base64. */
 int tcwi_item_decrypt(const struct tcwi_session *s, struct tcwi_item *it, struct tcw_error *e);
-/* Encrypts plain for output item template tmpl (NULL = default session-key
- * item) into base64 text *b64 (caller frees), length in *b64_len. Sets
- * *iv_reused when the session key and sessionKeyIv were used. */
-int tcwi_item_seal(const struct tcwi_session *s, const struct tcwi_item *tmpl, const uint8_t *plain,
-                   size_t size, char **b64, size_t *b64_len, int *iv_reused);
+/* Characters of the base64 text tcwi_item_seal_to writes for size
+ * plaintext bytes under output item template tmpl (NULL = default
+ * session-key item); SIZE_MAX when too large. */
+size_t tcwi_item_seal_len(const struct tcwi_session *s, const struct tcwi_item *tmpl,
+                          size_t size);
+/* Encrypts plain[0..size) for template tmpl and writes the base64 text,
+ * tcwi_item_seal_len characters without NUL, at out. Sets *iv_reused when
+ * the session key and sessionKeyIv were used. */
+int tcwi_item_seal_to(const struct tcwi_session *s, const struct tcwi_item *tmpl,
+                      const uint8_t *plain, size_t size, char *out, int *iv_reused);
 /* Wipes and frees what it owns (plain, dek); texts stay borrowed. */
 void tcwi_item_clear(struct tcwi_item *it);
 /* Stable sort of v[0..n) by index (ties keep array order). */
@@ -246,6 +267,34 @@ int tcwi_check_reused_key(const struct tcwi_session *s, const struct tcwi_item *
 /* The warning that work order wo_id's result was encrypted with the session
  * key and sessionKeyIv, logged once per spell with a count (nonce.c). */
 void tcwi_warn_nonce_reuse(const char *wo_id);
+
+/* One outData item of a result reply (reply.c): index, key and IV texts
+ * (borrowed), and data_len characters of data text that the caller writes
+ * at data, which tcwi_reply_begin points into the reply. */
+struct tcwi_reply_item {
+	int64_t index;
+	const char *dek, *iv;
+	size_t data_len;
+	char *data;
+};
+/* A result reply being written: buf[0..len) written, cap allocated. */
+struct tcwi_reply {
+	char *buf;
+	size_t len, cap;
+};
+/* Allocates the whole result reply for id (borrowed; NULL = JSON null) and
+ * writes it up to the end of outData, leaving each item's data text to the
+ * caller (items[i].data). fields: workloadId, workOrderId, workerId,
+ * requesterId, workerNonce. TCW_OK or TCW_ERR_NOMEM; then finish or discard r. */
+int tcwi_reply_begin(json_object *id, const char *const fields[5],
+                     struct tcwi_reply_item *items, size_t n, struct tcwi_reply *r);
+/* Appends workerSignature and ends the reply: *reply (caller frees, NUL
+ * terminated), its length in *reply_size (may be NULL). TCW_OK or
+ * TCW_ERR_NOMEM (r still to be discarded). */
+int tcwi_reply_finish(struct tcwi_reply *r, const char *signature, char **reply,
+                      size_t *reply_size);
+/* Frees an unfinished reply (NULL-safe after finish). */
+void tcwi_reply_discard(struct tcwi_reply *r);
 
 /* The identity of inner request text[0..len) for kept replies (keep.c):
  * byte-identical texts, and only they, get the same 32 bytes, computed

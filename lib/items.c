@@ -272,51 +272,80 @@ int tcwi_item_decrypt(const struct tcwi_session *s, struct tcwi_item *it, struct
 	return tcw_error_set(e, ret, NULL);
 }
 
-/* Encrypts plain for output template tmpl into base64 text (see internal.h). */
-int tcwi_item_seal(const struct tcwi_session *s, const struct tcwi_item *tmpl, const uint8_t *plain,
-                   size_t size, char **b64, size_t *b64_len, int *iv_reused)
+/* How an output for template tmpl is sealed: key and IV, or an IV drawn
+ * into a prefix of the ciphertext; *iv_reused when that is sessionKeyIv. */
+struct seal_way {
+	enum tcwi_key_mode mode;
+	const uint8_t *key, *iv;
+	size_t prefix; /* TCW_GCM_IV_SIZE: a random IV leads the ciphertext */
+	int iv_reused;
+};
+
+static struct seal_way seal_way(const struct tcwi_session *s, const struct tcwi_item *tmpl)
 {
-	enum tcwi_key_mode mode = tmpl ? tmpl->mode : TCWI_KEY_SESSION;
-	const uint8_t *key = s->key, *iv = NULL;
-	size_t prefix = 0, total;
+	struct seal_way w = {.mode = tmpl ? tmpl->mode : TCWI_KEY_SESSION, .key = s->key};
+
+	if (w.mode == TCWI_KEY_PLAIN) {
+		w.key = NULL;
+	} else if (w.mode == TCWI_KEY_DEK) {
+		w.key = tmpl->has_dek ? tmpl->dek : NULL;
+		w.iv = tmpl->has_iv ? tmpl->iv : zero_iv;
+	} else if (tmpl && tmpl->has_iv) {
+		w.iv = tmpl->iv;
+	} else if (s->has_iv) {
+		w.iv = s->iv;
+		w.iv_reused = 1;
+	} else {
+		w.prefix = TCW_GCM_IV_SIZE;
+	}
+	return w;
+}
+
+/* Length of the sealed base64 text (see internal.h). */
+size_t tcwi_item_seal_len(const struct tcwi_session *s, const struct tcwi_item *tmpl,
+                          size_t size)
+{
+	struct seal_way w = seal_way(s, tmpl);
+
+	if (w.mode == TCWI_KEY_PLAIN)
+		return tcwi_b64_len(size);
+	if (size > SIZE_MAX - TCW_GCM_IV_SIZE - TCW_GCM_TAG_SIZE)
+		return SIZE_MAX;
+	return tcwi_b64_len(w.prefix + size + TCW_GCM_TAG_SIZE);
+}
+
+/* Encrypts plain for output template tmpl into base64 text at out (see internal.h). */
+int tcwi_item_seal_to(const struct tcwi_session *s, const struct tcwi_item *tmpl,
+                      const uint8_t *plain, size_t size, char *out, int *iv_reused)
+{
+	struct seal_way w = seal_way(s, tmpl);
+	size_t total;
 	uint8_t *buf = NULL;
 	int ret;
 
-	*b64 = NULL;
-	if (mode == TCWI_KEY_PLAIN) {
-		*b64 = tcw_b64_encode(plain, size, b64_len);
-		return *b64 ? TCW_OK : TCW_ERR_NOMEM;
+	if (w.mode == TCWI_KEY_PLAIN) {
+		tcwi_b64_encode_to(plain, size, out);
+		return TCW_OK;
 	}
-	if (mode == TCWI_KEY_DEK) {
-		if (!tmpl->has_dek)
-			return TCW_ERR_INTERNAL;
-		key = tmpl->dek;
-		iv = tmpl->has_iv ? tmpl->iv : zero_iv;
-	} else if (tmpl && tmpl->has_iv) {
-		iv = tmpl->iv;
-	} else if (s->has_iv) {
-		iv = s->iv;
-		*iv_reused = 1;
-	} else {
-		prefix = TCW_GCM_IV_SIZE;
-	}
+	if (!w.key)
+		return TCW_ERR_INTERNAL;
 	if (size > SIZE_MAX - TCW_GCM_IV_SIZE - TCW_GCM_TAG_SIZE)
 		return TCW_ERR_NOMEM;
-	total = prefix + size + TCW_GCM_TAG_SIZE;
+	total = w.prefix + size + TCW_GCM_TAG_SIZE;
 	buf = malloc(total);
 	if (!buf)
 		return TCW_ERR_NOMEM;
-	if (prefix) {
-		ret = tcw_random_bytes(buf, prefix);
+	if (w.prefix) {
+		ret = tcw_random_bytes(buf, w.prefix);
 		if (ret < 0)
 			goto out;
-		iv = buf;
+		w.iv = buf;
 	}
-	ret = tcw_aes_gcm_encrypt(key, iv, plain, size, buf + prefix);
+	ret = tcw_aes_gcm_encrypt(w.key, w.iv, plain, size, buf + w.prefix);
 	if (ret < 0)
 		goto out;
-	*b64 = tcw_b64_encode(buf, total, b64_len);
-	ret = *b64 ? TCW_OK : TCW_ERR_NOMEM;
+	tcwi_b64_encode_to(buf, total, out);
+	*iv_reused |= w.iv_reused;
 out:
 	free(buf);
 	return ret < 0 && ret != TCW_ERR_NOMEM ? TCW_ERR_INTERNAL : ret;

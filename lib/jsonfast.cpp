@@ -52,14 +52,19 @@ thread_local fast_state t_inner;
 
 /* Whether text holds a \u escape: memchr for the backslashes (a large
  * work order has few, all in front of quotes), which runs at memory speed
- * where memmem's byte-pair search took 0.7 ms per 1.4 MB. */
-bool has_u_escape(const char *text, size_t len)
+ * where memmem's byte-pair search took 0.7 ms per 1.4 MB. *nested (may be
+ * NULL) is set when an escaped backslash is followed by 'u': only then can
+ * a string of text, once unescaped, hold a \u escape of its own (its
+ * backslashes are text's "\\"; a "\u005c" is a \u escape of text). */
+bool has_u_escape(const char *text, size_t len, bool *nested = nullptr)
 {
 	const char *p = text, *end = text + len;
 
 	while ((p = static_cast<const char *>(memchr(p, '\\', (size_t)(end - p)))) != nullptr) {
 		if (p + 1 < end && p[1] == 'u')
 			return true;
+		if (nested && p + 2 < end && p[1] == '\\' && p[2] == 'u')
+			*nested = true;
 		p += 2; /* the escaped character cannot start another escape */
 		if (p >= end)
 			break;
@@ -71,6 +76,9 @@ bool has_u_escape(const char *text, size_t len)
 struct conv {
 	int max_depth;
 	bool nest; /* parse a large root "params" string too (see internal.h) */
+	/* nest: the envelope's scan found no "\\u", so no string of it holds a
+	 * \u escape once unescaped: the params text needs no scan of its own */
+	bool params_plain;
 	/* nest: where the parsed params string lies (in t_state's parser) */
 	std::string_view *params_text;
 };
@@ -96,12 +104,12 @@ int build(simdjson::dom::element e, int depth, const conv &c, json_object **out)
 int build_params(std::string_view s, const conv &c, json_object **out)
 {
 	simdjson::dom::element root;
-	const conv inner = {c.max_depth, false, nullptr};
+	const conv inner = {c.max_depth, false, false, nullptr};
 	int ret = TCW_ERR_INVALID_REQUEST;
 
 	/* the inner text's own \u escapes are json-c's too (in the envelope
 	 * they were written as \\u, which is no \u escape there) */
-	if (s.size() >= TCWI_JSON_FAST_MIN && !has_u_escape(s.data(), s.size())) {
+	if (s.size() >= TCWI_JSON_FAST_MIN && (c.params_plain || !has_u_escape(s.data(), s.size()))) {
 		auto err = t_inner.parser.parse(s.data(), s.size(), false).get(root);
 
 		if (err == simdjson::MEMALLOC)
@@ -258,14 +266,16 @@ extern "C" int tcwi_json_parse_fast(const char *text, size_t len, int max_depth,
 	/* \u escapes (surrogate pairs in particular) are decoded differently by
 	 * the two parsers; leave any text that has one to json-c, the reference.
 	 * Large work orders carry base64 and hex only, so they keep the fast path. */
-	if (has_u_escape(text, len))
+	bool nested = false;
+
+	if (has_u_escape(text, len, &nested))
 		return TCW_ERR_INVALID_REQUEST;
 	try {
 		fast_state &st = t_state;
 
-		ret = parse_padded(st, text, len,
-		                   conv{max_depth, nest_params != 0, params_text ? &params : nullptr},
-		                   out);
+		ret = parse_padded(
+		    st, text, len,
+		    conv{max_depth, nest_params != 0, !nested, params_text ? &params : nullptr}, out);
 		if (ret == TCW_OK && params_text && params.data()) {
 			/* the params text stays where it is until
 			 * tcwi_json_fast_release */

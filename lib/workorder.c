@@ -8,8 +8,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <json-c/printbuf.h>
-
 #include "internal.h"
 #include "tcw/tcw.h"
 
@@ -328,14 +326,17 @@ static int open_session_key(struct wo *w)
 static int request_hash(struct wo *w, struct tcw_error *e)
 {
 	struct tcw_item_text in[TCWI_MAX_ITEMS], out[TCWI_MAX_ITEMS];
+	size_t in_lens[TCWI_MAX_ITEMS], out_lens[TCWI_MAX_ITEMS];
+	const char *const head[5] = {w->nonce, w->wo_id, w->worker_id, w->workload_id,
+	                             w->requester_id};
 	int ret;
 
 	for (size_t i = 0; i < w->in_count; i++)
-		in[i] = w->in[i].text;
+		in[i] = w->in[i].text, in_lens[i] = w->in[i].data_len;
 	for (size_t i = 0; i < w->out_count; i++)
-		out[i] = w->out[i].text;
-	ret = tcw_request_hash(w->nonce, w->wo_id, w->worker_id, w->workload_id, w->requester_id,
-	                       in, w->in_count, out, w->out_count, w->rh);
+		out[i] = w->out[i].text, out_lens[i] = w->out[i].data_len;
+	ret = tcwi_request_hash_n(head, in, in_lens, w->in_count, out, out_lens, w->out_count,
+	                          w->rh);
 	if (ret < 0)
 		return tcw_error_set(e, ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTERNAL, NULL);
 	return TCW_OK;
@@ -534,94 +535,19 @@ static int worker_nonce(char **nonce)
 	return ret;
 }
 
-/* Serialises a base64 string object verbatim: its alphabet never needs
- * escaping, and skipping json-c's per-character escape loop matters for
- * megabyte-sized outputs. */
-static int b64_to_json(json_object *o, struct printbuf *pb, int level, int flags)
-{
-	(void)level, (void)flags;
-	if (printbuf_memappend(pb, "\"", 1) < 0 ||
-	    printbuf_memappend(pb, json_object_get_string(o), json_object_get_string_len(o)) < 0 ||
-	    printbuf_memappend(pb, "\"", 1) < 0)
-		return -1;
-	return 0;
-}
-
-/* A JSON string of base64 text b64[0..len). NULL on allocation failure. */
-static json_object *b64_string(const char *b64, size_t len)
-{
-	json_object *o = json_object_new_string_len(b64, (int)len);
-
-	if (o)
-		json_object_set_serializer(o, b64_to_json, NULL, NULL);
-	return o;
-}
-
-/* One outData item object from its final texts. */
-static json_object *out_item_json(const struct tcw_item_text *t, size_t data_len)
-{
-	json_object *o = json_object_new_object();
-
-	if (!o || tcwi_json_add(o, "index", json_object_new_int64(t->index)) < 0 ||
-	    tcwi_json_add(o, "data", b64_string(t->data, data_len)) < 0 ||
-	    tcwi_json_add(o, "encryptedDataEncryptionKey", json_object_new_string(t->dek)) < 0 ||
-	    tcwi_json_add(o, "iv", json_object_new_string(t->iv)) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* The result reply for id from the signed fields; sets *reply / *size. */
-static int result_json(struct wo *w, json_object *id, const char *nonce,
-                       const struct tcw_item_text *items, const size_t *lens, size_t count,
-                       const char *signature, char **reply, size_t *size)
-{
-	json_object *root = json_object_new_object(), *res = json_object_new_object();
-	json_object *arr = json_object_new_array();
-	int ret = TCW_ERR_NOMEM;
-
-	if (!root || !res || !arr)
-		goto out;
-	for (size_t i = 0; i < count; i++)
-		if (json_object_array_add(arr, out_item_json(&items[i], lens[i])) < 0 ||
-		    !json_object_array_get_idx(arr, i))
-			goto out;
-	if (tcwi_json_add(res, "workloadId", json_object_new_string(w->workload_id)) < 0 ||
-	    tcwi_json_add(res, "workOrderId", json_object_new_string(w->wo_id)) < 0 ||
-	    tcwi_json_add(res, "workerId", json_object_new_string(w->worker_id)) < 0 ||
-	    tcwi_json_add(res, "requesterId", json_object_new_string(w->requester_id)) < 0 ||
-	    tcwi_json_add(res, "workerNonce", json_object_new_string(nonce)) < 0)
-		goto out;
-	ret = tcwi_json_add(res, "outData", arr);
-	arr = NULL;
-	if (ret < 0 ||
-	    (ret = tcwi_json_add(res, "workerSignature", json_object_new_string(signature))) < 0)
-		goto out;
-	ret = TCW_ERR_NOMEM;
-	if (tcwi_json_add(root, "jsonrpc", json_object_new_string("2.0")) < 0 ||
-	    json_object_object_add(root, "id", json_object_get(id)) < 0)
-		goto out;
-	ret = tcwi_json_add(root, "result", res);
-	res = NULL;
-	if (ret == TCW_OK)
-		ret = tcwi_json_dump(root, reply, size);
-out:
-	json_object_put(arr);
-	json_object_put(res);
-	json_object_put(root);
-	return ret;
-}
-
-/* Encrypts the outputs, signs WH and serialises the result reply. */
+/* Encrypts the outputs straight into the result reply, signs WH over
+ * their texts where they lie and ends the reply (reply.c). */
 static int build_result(struct wo *w, json_object *id, char **reply, size_t *size,
                         struct tcw_error *e)
 {
 	struct tcwi_item *tmpl[TCWI_MAX_ITEMS];
+	struct tcwi_reply_item ri[TCW_WL_MAX_OUTPUTS];
 	struct tcw_item_text items[TCW_WL_MAX_OUTPUTS];
-	char *data[TCW_WL_MAX_OUTPUTS] = {0}, *nonce = NULL, *signature = NULL;
 	size_t lens[TCW_WL_MAX_OUTPUTS] = {0}, der_size = 0, n = w->call.count;
 	uint8_t wh[TCW_SHA256_SIZE], der[TCW_ECDSA_DER_MAX];
+	struct tcwi_reply r = {0};
+	char *nonce = NULL, *signature = NULL;
+	const char *head[5];
 	int ret, reused = 0;
 
 	for (size_t i = 0; i < w->out_count; i++)
@@ -632,25 +558,38 @@ static int build_result(struct wo *w, json_object *id, char **reply, size_t *siz
 		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "outData");
 	for (size_t i = 0; i < n; i++) {
 		const struct tcwi_item *t = i < w->out_count ? tmpl[i] : NULL;
-		struct tcw_buf *o = &w->call.out[i];
 
-		ret = tcwi_item_seal(&w->s, t, o->data, o->size, &data[i], &lens[i], &reused);
-		tcw_free_secret(o->data, o->size);
-		*o = (struct tcw_buf){0};
-		if (ret < 0)
-			goto out;
-		items[i] = (struct tcw_item_text){
+		ri[i] = (struct tcwi_reply_item){
 		    .index = t ? t->text.index : (int64_t)i,
-		    .data = data[i],
 		    .dek = t ? (t->text.dek ? t->text.dek : "") : "null",
 		    .iv = t ? (t->text.iv ? t->text.iv : "") : "",
+		    .data_len = tcwi_item_seal_len(&w->s, t, w->call.out[i].size),
 		};
+		if (ri[i].data_len == SIZE_MAX)
+			return tcw_error_set(e, TCW_ERR_NOMEM, NULL);
+	}
+	ret = worker_nonce(&nonce);
+	head[0] = w->workload_id, head[1] = w->wo_id, head[2] = w->worker_id;
+	head[3] = w->requester_id, head[4] = nonce;
+	if (ret == TCW_OK)
+		ret = tcwi_reply_begin(id, head, ri, n, &r);
+	for (size_t i = 0; i < n && ret == TCW_OK; i++) {
+		const struct tcwi_item *t = i < w->out_count ? tmpl[i] : NULL;
+		struct tcw_buf *o = &w->call.out[i];
+
+		ret = tcwi_item_seal_to(&w->s, t, o->data, o->size, ri[i].data, &reused);
+		tcw_free_secret(o->data, o->size);
+		*o = (struct tcw_buf){0};
+		items[i] = (struct tcw_item_text){
+		    .index = ri[i].index, .data = ri[i].data, .dek = ri[i].dek, .iv = ri[i].iv};
+		lens[i] = ri[i].data_len;
 	}
 	tcwi_stage(w->p, TCW_STAGE_SEAL);
-	ret = worker_nonce(&nonce);
+	/* workerNonce, workOrderId, workerId, workloadId, requesterId */
+	head[0] = nonce, head[1] = w->wo_id, head[2] = w->worker_id;
+	head[3] = w->workload_id, head[4] = w->requester_id;
 	if (ret == TCW_OK)
-		ret = tcw_response_hash(nonce, w->wo_id, w->worker_id, w->workload_id,
-		                        w->requester_id, items, n, wh);
+		ret = tcwi_response_hash_n(head, items, lens, n, wh);
 	tcwi_stage(w->p, TCW_STAGE_RESPONSE_HASH);
 	if (ret == TCW_OK)
 		ret = tcw_keys_sign(w->s.keys, wh, der, &der_size);
@@ -658,13 +597,11 @@ static int build_result(struct wo *w, json_object *id, char **reply, size_t *siz
 		ret = TCW_ERR_NOMEM;
 	tcwi_stage(w->p, TCW_STAGE_SIGN);
 	if (ret == TCW_OK)
-		ret = result_json(w, id, nonce, items, lens, n, signature, reply, size);
+		ret = tcwi_reply_finish(&r, signature, reply, size);
 	tcwi_stage(w->p, TCW_STAGE_WRITE);
 	if (ret == TCW_OK && reused)
 		tcwi_warn_nonce_reuse(w->wo_id);
-out:
-	for (size_t i = 0; i < n; i++)
-		free(data[i]);
+	tcwi_reply_discard(&r);
 	free(nonce);
 	free(signature);
 	if (ret < 0 && ret != TCW_ERR_NOMEM)

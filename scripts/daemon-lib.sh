@@ -40,10 +40,14 @@ tcw_spawn() {
 	for a in "${@:2}"; do
 		case "$a" in --bind | --bind=* | --config | --config=*) have_bind=1 ;; esac
 	done
+	# emptied here, not by the background job's redirection: that one runs
+	# after the fork, and tcw_wait_listening could read an earlier
+	# daemon's "listening on" line from the same file in the meantime
+	: >"$log"
 	if [ "$have_bind" -eq 1 ]; then
-		"$@" 2>"$log" &
+		"$@" 2>>"$log" &
 	else
-		"$@" --bind 'tcp://127.0.0.1:*' 2>"$log" &
+		"$@" --bind 'tcp://127.0.0.1:*' 2>>"$log" &
 	fi
 	TCW_PID=$!
 	TCW_ENDPOINT=""

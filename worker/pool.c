@@ -139,6 +139,8 @@ static void process_one(const struct pool_shared *sh, struct request *r)
 	r->has_body = 0;
 	r->reply = reply;
 	r->reply_size = size;
+	/* a reply the response store kept is sent from the same buffer */
+	r->share = shreply_take_pending(reply);
 	replyq_push(sh->replies, r);
 }
 

@@ -16,6 +16,7 @@
 #include "pending.h"
 #include "replay.h"
 #include "respstore.h"
+#include "shreply.h"
 
 #define ERR_SIZE 1024
 
@@ -166,19 +167,34 @@ int replay_service_stored(void *ctx, const char *id, size_t len,
 
 /* tcw_processor.store_reply: keeps the reply in the store and ends the
  * order's pending entry, then journals the reply (or, when it was not
- * kept, that the order was answered), before it is sent. */
+ * kept, that the order was answered), before it is sent. The store shares
+ * the reply buffer with the sender (shreply.h): only tcw_process_frame's
+ * caller in the worker's processing threads (pool.c) may run with this
+ * hook, and it must collect the buffer with shreply_take_pending. */
 void replay_service_store(void *ctx, const char *id, size_t len,
                           const uint8_t request[TCW_SHA256_SIZE], const char *reply, size_t size)
 {
 	struct replay_service *s = ctx;
 	uint8_t key[REPLAY_KEY_SIZE];
+	struct shreply *shared;
 	uint64_t time;
 	int kept;
 
 	if (s == NULL || s->store == NULL || replay_id_key(id, len, key) != TCW_OK)
 		return;
 	time = resp_store_now(s->store);
-	kept = resp_store_put(s->store, key, request, time, reply, size) == TCW_OK;
+	/* a large reply is kept without a copy: the store shares the very
+	 * buffer tcw_process_frame returns, which the sender collects
+	 * (shreply_take_pending); a small one is copied into its entry */
+	shared = size >= RESPSTORE_SHARE_MIN ? shreply_wrap((char *)reply, size) : NULL;
+	kept = (shared != NULL ? resp_store_put_shared(s->store, key, request, time, shared)
+	                       : resp_store_put(s->store, key, request, time, reply, size)) == TCW_OK;
+	if (shared != NULL) {
+		if (kept)
+			shreply_set_pending(shared);
+		else
+			shreply_unwrap(shared);
+	}
 	if (s->pending != NULL)
 		pending_finish(s->pending, key, request);
 	if (s->journal == NULL)

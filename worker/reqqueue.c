@@ -37,7 +37,10 @@ void request_free(struct request **rp)
 		zmq_msg_close(&r->env[i]);
 	if (r->has_body)
 		zmq_msg_close(&r->body);
-	free(r->reply);
+	if (r->share != NULL)
+		shreply_release(r->share);
+	else
+		free(r->reply);
 	free(r);
 	*rp = NULL;
 }

@@ -7,6 +7,8 @@
 
 #include <zmq.h>
 
+#include "shreply.h"
+
 /* Most routing frames (identities plus the empty delimiter) one request may
  * carry; a REQ peer sends one identity, each ROUTER/DEALER hop adds one. */
 #define REQUEST_MAX_ENVELOPE 8
@@ -20,12 +22,13 @@ struct request {
 	size_t extra_parts;                  /* body frames after the first (dropped) */
 	char *reply;                         /* the answer (malloc), set by a processing thread */
 	size_t reply_size;
+	struct shreply *share; /* non-NULL: reply is shared with the response store */
 	struct request *next; /* in the reply queue (replyq.c) */
 };
 
 /* Allocates an empty request; NULL when out of memory. Freed by request_free. */
 struct request *request_new(void);
-/* Closes every frame of *r, frees its reply and r, and sets *r to NULL
+/* Closes every frame of *r, frees (or releases) its reply and r, sets *r to NULL
  * (NULL-safe). */
 void request_free(struct request **r);
 

@@ -9,6 +9,7 @@
 
 #include "atomicfile.h"
 #include "respstore.h"
+#include "shreply.h"
 #include "tcw/tcw.h"
 
 #define KEY_SIZE REPLAY_KEY_SIZE
@@ -29,8 +30,15 @@ struct entry {
 	uint8_t request[KEY_SIZE];
 	uint64_t time;
 	size_t size;
-	char reply[]; /* size bytes */
+	struct shreply *shared; /* the reply, shared with its sender, or NULL: */
+	char reply[];           /* a copy of it (size bytes) */
 };
+
+/* The kept reply text of e. */
+static const char *entry_text(const struct entry *e)
+{
+	return e->shared ? e->shared->data : e->reply;
+}
 
 struct resp_store {
 	pthread_mutex_t lock;
@@ -87,6 +95,7 @@ void resp_store_free(struct resp_store **sp)
 	s = *sp;
 	for (struct entry *e = s->oldest, *next; e; e = next) {
 		next = e->newer;
+		shreply_release(e->shared);
 		free(e);
 	}
 	free(s->buckets);
@@ -150,6 +159,7 @@ static void drop_oldest(struct resp_store *s)
 	s->count--;
 	s->bytes -= e->size + RESPSTORE_ENTRY_OVERHEAD;
 	s->changes++;
+	shreply_release(e->shared);
 	free(e);
 }
 
@@ -220,7 +230,7 @@ int resp_store_get(struct resp_store *s, const uint8_t key[KEY_SIZE],
 	if (e && tcw_ct_equal(e->request, request, KEY_SIZE)) {
 		*reply = malloc(e->size + 1);
 		if (*reply) {
-			memcpy(*reply, e->reply, e->size);
+			memcpy(*reply, entry_text(e), e->size);
 			(*reply)[e->size] = '\0';
 			*size = e->size;
 			ret = TCW_OK;
@@ -232,27 +242,18 @@ int resp_store_get(struct resp_store *s, const uint8_t key[KEY_SIZE],
 	return ret;
 }
 
-/* Keeps a copy of a reply; see respstore.h. */
-int resp_store_put(struct resp_store *s, const uint8_t key[KEY_SIZE],
-                   const uint8_t request[KEY_SIZE], uint64_t time, const char *reply, size_t size)
+/* Links e (key, request, size and text set) at time, evicting what makes
+ * room; TCW_OK when linked (e then belongs to the store), 1 when not kept
+ * (already there or too old), TCW_ERR_NOMEM. */
+static int put_entry(struct resp_store *s, struct entry *e, uint64_t time)
 {
-	uint64_t cost = (uint64_t)size + RESPSTORE_ENTRY_OVERHEAD, now;
-	struct entry *e;
+	uint64_t cost = (uint64_t)e->size + RESPSTORE_ENTRY_OVERHEAD, now;
 	int ret = 1;
 
-	if (cost > s->max_bytes / RESPSTORE_ENTRY_SHARE || size > MAX_REPLY)
-		return 1;
-	e = malloc(sizeof(*e) + size);
-	if (!e)
-		return TCW_ERR_NOMEM;
-	memcpy(e->key, key, KEY_SIZE);
-	memcpy(e->request, request, KEY_SIZE);
-	memcpy(e->reply, reply, size);
-	e->size = size;
 	pthread_mutex_lock(&s->lock);
 	now = s->clock();
 	expire(s, now);
-	if (find(s, key) || (now >= time && now - time >= s->ttl))
+	if (find(s, e->key) || (now >= time && now - time >= s->ttl))
 		goto out;
 	/* the list stays in time order: a clock that stepped back, or an
 	 * older record read back, counts as now */
@@ -265,12 +266,72 @@ int resp_store_put(struct resp_store *s, const uint8_t key[KEY_SIZE],
 		drop_oldest(s);
 		s->evictions++;
 	}
+	if (e->shared)
+		shreply_ref(e->shared);
 	link_newest(s, e);
-	e = NULL;
 	ret = TCW_OK;
 out:
 	pthread_mutex_unlock(&s->lock);
-	free(e);
+	return ret;
+}
+
+/* A new entry for key and request of size bytes (text not yet set). */
+static struct entry *new_entry(const uint8_t key[KEY_SIZE], const uint8_t request[KEY_SIZE],
+                               size_t size, size_t inline_size)
+{
+	struct entry *e = malloc(sizeof(*e) + inline_size);
+
+	if (e) {
+		memcpy(e->key, key, KEY_SIZE);
+		memcpy(e->request, request, KEY_SIZE);
+		e->size = size;
+		e->shared = NULL;
+	}
+	return e;
+}
+
+/* 1 when a reply of size bytes is larger than the store keeps. */
+static int too_large(const struct resp_store *s, size_t size)
+{
+	return (uint64_t)size + RESPSTORE_ENTRY_OVERHEAD > s->max_bytes / RESPSTORE_ENTRY_SHARE ||
+	       size > MAX_REPLY;
+}
+
+/* Keeps the shared reply r; see respstore.h. */
+int resp_store_put_shared(struct resp_store *s, const uint8_t key[KEY_SIZE],
+                          const uint8_t request[KEY_SIZE], uint64_t time, struct shreply *r)
+{
+	struct entry *e;
+	int ret;
+
+	if (too_large(s, r->size))
+		return 1;
+	e = new_entry(key, request, r->size, 0);
+	if (!e)
+		return TCW_ERR_NOMEM;
+	e->shared = r;
+	ret = put_entry(s, e, time);
+	if (ret != TCW_OK)
+		free(e);
+	return ret;
+}
+
+/* Keeps a copy of a reply; see respstore.h. */
+int resp_store_put(struct resp_store *s, const uint8_t key[KEY_SIZE],
+                   const uint8_t request[KEY_SIZE], uint64_t time, const char *reply, size_t size)
+{
+	struct entry *e;
+	int ret;
+
+	if (too_large(s, size))
+		return 1;
+	e = new_entry(key, request, size, size);
+	if (!e)
+		return TCW_ERR_NOMEM;
+	memcpy(e->reply, reply, size);
+	ret = put_entry(s, e, time);
+	if (ret != TCW_OK)
+		free(e);
 	return ret;
 }
 
@@ -315,7 +376,7 @@ static uint8_t *snapshot(void *obj, size_t *size, uint64_t *changes)
 			memcpy(p + KEY_SIZE, e->request, KEY_SIZE);
 			afile_put64(p + 2 * KEY_SIZE, e->time);
 			afile_put32(p + 2 * KEY_SIZE + 8, (uint32_t)e->size);
-			memcpy(p + RECORD_FIXED, e->reply, e->size);
+			memcpy(p + RECORD_FIXED, entry_text(e), e->size);
 			p += RECORD_FIXED + e->size;
 		}
 		*changes = s->changes;

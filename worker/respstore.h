@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "replay.h"
+#include "shreply.h"
 #include "tcw/tcw.h"
 
 /* Default and largest --response-store-bytes. */
@@ -56,6 +57,14 @@ int resp_store_get(struct resp_store *s, const uint8_t key[TCW_SHA256_SIZE],
 int resp_store_put(struct resp_store *s, const uint8_t key[TCW_SHA256_SIZE],
                    const uint8_t request[TCW_SHA256_SIZE], uint64_t time, const char *reply,
                    size_t size);
+/* Replies from this size on are kept by reference (resp_store_put_shared);
+ * a smaller one costs less memory as a copy in its entry. */
+#define RESPSTORE_SHARE_MIN (64u * 1024u)
+/* resp_store_put without a copy: on TCW_OK the store holds a reference
+ * to r (taken here; the caller keeps its own). Same results. */
+int resp_store_put_shared(struct resp_store *s, const uint8_t key[TCW_SHA256_SIZE],
+                          const uint8_t request[TCW_SHA256_SIZE], uint64_t time,
+                          struct shreply *r);
 /* What a store holds (unexpired replies). */
 struct resp_store_stats {
 	size_t count;       /* kept replies */

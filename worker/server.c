@@ -230,12 +230,17 @@ static int send_reply(struct server *s, struct request *r)
 			goto fail;
 	}
 	if (r->reply == NULL ||
-	    zmq_msg_init_data(&body, r->reply, r->reply_size, free_reply, NULL) != 0) {
-		free(r->reply);
+	    zmq_msg_init_data(&body, r->reply, r->reply_size,
+	                      r->share != NULL ? shreply_zmq_free : free_reply, r->share) != 0) {
+		if (r->share != NULL)
+			shreply_release(r->share);
+		else
+			free(r->reply);
 		zmq_msg_init_data(&body, (void *)g_fallback_reply, sizeof(g_fallback_reply) - 1,
 		                  NULL, NULL);
 	}
 	r->reply = NULL; /* owned by body now */
+	r->share = NULL;
 	if (zmq_msg_send(&body, s->router, 0) < 0) {
 		zmq_msg_close(&body);
 		goto fail;

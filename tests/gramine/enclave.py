@@ -6,7 +6,7 @@
       Starts CMD (stdout and stderr to LOG), submits one WORKLOAD order
       ("Hello ready" expected) as soon as the worker answers, stops it with
       SIGTERM. Prints "<seconds from start to the verified result>
-      <exit status>".
+      <exit status> <CPU seconds the worker process had used by then>".
   enclave.py send URL FILE WORKLOAD
       Submits a fresh WORKLOAD order, checks its result, keeps it in FILE.
   enclave.py replay URL FILE
@@ -48,6 +48,25 @@ class FastPeer(Peer):
         self.sock.connect(self.url)
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system) process pid has used so far: the sum of its
+    threads' run times (nanoseconds, /proc/PID/task/*/schedstat), or the
+    process's clock ticks (/proc/PID/stat, which also holds threads that
+    ended), whichever is larger."""
+    ticks = 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+        ticks = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ns = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                ns += int(f.read().split()[0])
+        except OSError:
+            pass
+    return max(ticks, ns / 1e9)
+
+
 def ready(log, workload, cmd):
     with open(log, "ab") as out:
         t0 = time.monotonic()
@@ -57,6 +76,7 @@ def ready(log, workload, cmd):
             order = Order(peer, workload, ["ready"])
             got = order.check_result(order.submit())
             elapsed = time.monotonic() - t0
+            cpu = cpu_seconds(proc.pid)
             assert got == [b"Hello ready"], got
             peer.close()
         finally:
@@ -66,7 +86,7 @@ def ready(log, workload, cmd):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 status = proc.wait()
-    print(f"{elapsed:.3f} {status}")
+    print(f"{elapsed:.3f} {status} {cpu:.3f}")
 
 
 def send(url, path, workload):

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "respstore.h"
+#include "shreply.h"
 
 #define THREADS 4
 #define THREAD_REPLIES 500
@@ -375,13 +376,60 @@ static void test_bad_files(void **state)
 	free(img);
 }
 
+/* A shared reply is kept without a copy: the store holds a reference
+ * that outlives the sender's and is dropped at eviction; a reply that is
+ * not kept gets no reference; the thread's pending handover returns only
+ * the very buffer it was given. */
+static void test_shared(void **state)
+{
+	const uint64_t cost = 100 + RESPSTORE_ENTRY_OVERHEAD;
+	struct resp_store *s = store(4 * cost, 1000);
+	uint8_t key[32], req[32];
+	char *text = malloc(101), *other = strdup("x");
+	struct shreply *r, *big;
+
+	(void)state;
+	memset(text, 'a', 100);
+	text[100] = '\0';
+	r = shreply_wrap(text, 100);
+	assert_non_null(r);
+	ids(1, 0, key, req);
+	assert_int_equal(resp_store_put_shared(s, key, req, g_now, r), TCW_OK);
+	assert_ptr_equal(r->data, text);
+	assert_int_equal(atomic_load(&r->refs), 2);
+	/* the sender's reference goes first; the store's keeps the text */
+	shreply_set_pending(r);
+	assert_null(shreply_take_pending(other));
+	shreply_ref(r);
+	shreply_set_pending(r);
+	assert_ptr_equal(shreply_take_pending(text), r);
+	assert_null(shreply_take_pending(text));
+	shreply_release(r);
+	assert_int_equal(atomic_load(&r->refs), 1);
+	assert_true(has(s, 1, 0, text));
+	/* over the store's share: not kept, no reference taken */
+	big = shreply_copy(text, 100);
+	assert_non_null(big);
+	big->size = 4 * cost;
+	ids(2, 0, key, req);
+	assert_int_equal(resp_store_put_shared(s, key, req, g_now, big), 1);
+	assert_int_equal(atomic_load(&big->refs), 1);
+	shreply_release(big);
+	/* eviction drops the store's reference and frees the text (ASan) */
+	for (unsigned n = 3; n < 10; n++)
+		assert_int_equal(put(s, n, "b"), TCW_OK);
+	assert_false(has(s, 1, 0, ""));
+	free(other);
+	resp_store_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_limits),    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_eviction),  cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_threads),   cmocka_unit_test(test_save_load),
-	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_bad_files), cmocka_unit_test(test_shared),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
