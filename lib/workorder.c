@@ -396,14 +396,18 @@ static int verify_request(struct wo *w, struct tcw_error *e)
 }
 
 /* Asks the processor's replay hook whether this workOrderId was seen
- * before; out->accepted once it recorded the id. */
+ * before (with the request's identity when known); out->accepted once it
+ * recorded the id or let an interrupted order run again. */
 static int check_replay(struct wo *w, struct tcwi_wo_outcome *out, struct tcw_error *e)
 {
 	int ret;
 
 	if (!w->p->seen)
 		return TCW_OK;
-	ret = w->p->seen(w->p->seen_ctx, w->wo_id, strlen(w->wo_id));
+	if (out->has_request && w->p->seen_request)
+		ret = w->p->seen_request(w->p->seen_ctx, w->wo_id, strlen(w->wo_id), out->request);
+	else
+		ret = w->p->seen(w->p->seen_ctx, w->wo_id, strlen(w->wo_id));
 	if (ret == TCW_OK)
 		out->accepted = 1;
 	if (ret == TCW_OK || ret == TCW_ERR_DUPLICATE || ret == TCW_ERR_NOMEM)

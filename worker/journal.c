@@ -20,8 +20,12 @@
 #define CHECK_SIZE 4u
 #define TYPE_ID 1u
 #define TYPE_REPLY 2u
+#define TYPE_ACCEPTED 3u
+#define TYPE_ANSWERED 4u
 #define ID_PAYLOAD (KEY_SIZE + 8u)
 #define REPLY_FIXED (2u * KEY_SIZE + 8u)
+#define ACCEPTED_PAYLOAD (2u * KEY_SIZE + 8u)
+#define ANSWERED_PAYLOAD (2u * KEY_SIZE)
 /* Largest journal file read back (the worker asks for a save long before). */
 #define MAX_FILE ((size_t)1 << 40)
 /* Longest decimal file number. */
@@ -129,39 +133,71 @@ static int all_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+/* The payload size of a record of type (the fixed part for a reply), 0
+ * for an unknown type. */
+static size_t fixed_size(unsigned type)
+{
+	switch (type) {
+	case TYPE_ID:
+		return ID_PAYLOAD;
+	case TYPE_REPLY:
+		return REPLY_FIXED;
+	case TYPE_ACCEPTED:
+		return ACCEPTED_PAYLOAD;
+	case TYPE_ANSWERED:
+		return ANSWERED_PAYLOAD;
+	default:
+		return 0;
+	}
+}
+
+/* Hands the record at r (payload size n) to sink. */
+static void deliver(const uint8_t *r, size_t n, const struct journal_sink *sink)
+{
+	const uint8_t *k = r + HEADER_SIZE;
+
+	switch (r[4]) {
+	case TYPE_ID:
+		sink->id(sink->ctx, k, afile_get64(k + KEY_SIZE));
+		break;
+	case TYPE_REPLY:
+		sink->reply(sink->ctx, k, k + KEY_SIZE, afile_get64(k + 2 * KEY_SIZE),
+		            (const char *)k + REPLY_FIXED, n - REPLY_FIXED);
+		break;
+	case TYPE_ACCEPTED:
+		sink->accepted(sink->ctx, k, afile_get64(k + KEY_SIZE), k + KEY_SIZE + 8);
+		break;
+	default:
+		sink->answered(sink->ctx, k, k + KEY_SIZE);
+		break;
+	}
+}
+
 /* Delivers the records of one file image to sink; *torn when it ends
  * inside a record. TCW_ERR_INVALID_PARAM (reason in err) when corrupt. */
 static int read_records(const uint8_t *buf, size_t size, const struct journal_sink *sink,
                         const char *path, struct journal_found *found, char *err, size_t errsize)
 {
 	size_t at = 0;
+	unsigned type = 0;
 
 	while (at < size) {
 		const uint8_t *r = buf + at;
 		size_t left = size - at, n, fixed;
-		unsigned type;
 
 		if (left < HEADER_SIZE)
 			goto torn;
 		n = afile_get32(r + 8);
 		type = r[4];
+		fixed = fixed_size(type);
 		if (memcmp(r, g_magic, sizeof(g_magic)) != 0 || r[5] || r[6] || r[7] ||
-		    (type == TYPE_ID && n != ID_PAYLOAD) ||
-		    (type == TYPE_REPLY && n < REPLY_FIXED) ||
-		    (type != TYPE_ID && type != TYPE_REPLY))
+		    fixed == 0 || (type == TYPE_REPLY ? n < fixed : n != fixed))
 			goto bad;
 		if (left - HEADER_SIZE < n || left - HEADER_SIZE - n < CHECK_SIZE)
 			goto torn;
-		fixed = type == TYPE_ID ? ID_PAYLOAD : REPLY_FIXED;
 		if (fnv1a(r, HEADER_SIZE + fixed) != afile_get32(r + HEADER_SIZE + n))
 			goto bad;
-		if (type == TYPE_ID)
-			sink->id(sink->ctx, r + HEADER_SIZE,
-			         afile_get64(r + HEADER_SIZE + KEY_SIZE));
-		else
-			sink->reply(sink->ctx, r + HEADER_SIZE, r + HEADER_SIZE + KEY_SIZE,
-			            afile_get64(r + HEADER_SIZE + 2 * KEY_SIZE),
-			            (const char *)r + HEADER_SIZE + REPLY_FIXED, n - REPLY_FIXED);
+		deliver(r, n, sink);
 		found->records++;
 		at += HEADER_SIZE + n + CHECK_SIZE;
 	}
@@ -169,7 +205,13 @@ static int read_records(const uint8_t *buf, size_t size, const struct journal_si
 bad:
 	if (all_zero(buf + at, size - at))
 		goto torn;
-	snprintf(err, errsize, "%s: corrupt journal record at byte %zu", path, at);
+	if (memcmp(buf + at, g_magic, sizeof(g_magic)) == 0 && fixed_size(type) == 0)
+		snprintf(err, errsize,
+		         "%s: journal record of unknown type %u at byte %zu (written by a newer "
+		         "tcworker?)",
+		         path, type, at);
+	else
+		snprintf(err, errsize, "%s: corrupt journal record at byte %zu", path, at);
 	return TCW_ERR_INVALID_PARAM;
 torn:
 	found->torn++;
@@ -323,15 +365,21 @@ static int append(struct journal *j, const uint8_t *head, size_t head_len, const
 	return rc;
 }
 
+/* Writes a record header: magic, type, padding, payload size n. */
+static void put_header(uint8_t *head, unsigned type, uint32_t n)
+{
+	memcpy(head, g_magic, sizeof(g_magic));
+	head[4] = (uint8_t)type;
+	head[5] = head[6] = head[7] = 0;
+	afile_put32(head + 8, n);
+}
+
 /* Appends an id record; see journal.h. */
 int journal_add_id(struct journal *j, const uint8_t key[KEY_SIZE], uint64_t time)
 {
 	uint8_t head[HEADER_SIZE + ID_PAYLOAD];
 
-	memcpy(head, g_magic, sizeof(g_magic));
-	head[4] = TYPE_ID;
-	head[5] = head[6] = head[7] = 0;
-	afile_put32(head + 8, ID_PAYLOAD);
+	put_header(head, TYPE_ID, ID_PAYLOAD);
 	memcpy(head + HEADER_SIZE, key, KEY_SIZE);
 	afile_put64(head + HEADER_SIZE + KEY_SIZE, time);
 	return append(j, head, sizeof(head), NULL, 0);
@@ -348,14 +396,36 @@ int journal_add_reply(struct journal *j, const uint8_t key[KEY_SIZE],
 		errno = EFBIG;
 		return TCW_ERR_INTERNAL;
 	}
-	memcpy(head, g_magic, sizeof(g_magic));
-	head[4] = TYPE_REPLY;
-	head[5] = head[6] = head[7] = 0;
-	afile_put32(head + 8, (uint32_t)(REPLY_FIXED + size));
+	put_header(head, TYPE_REPLY, (uint32_t)(REPLY_FIXED + size));
 	memcpy(head + HEADER_SIZE, key, KEY_SIZE);
 	memcpy(head + HEADER_SIZE + KEY_SIZE, request, KEY_SIZE);
 	afile_put64(head + HEADER_SIZE + 2 * KEY_SIZE, time);
 	return append(j, head, sizeof(head), reply, size);
+}
+
+/* Appends an accepted record; see journal.h. */
+int journal_add_accepted(struct journal *j, const uint8_t key[KEY_SIZE], uint64_t time,
+                         const uint8_t request[KEY_SIZE])
+{
+	uint8_t head[HEADER_SIZE + ACCEPTED_PAYLOAD];
+
+	put_header(head, TYPE_ACCEPTED, ACCEPTED_PAYLOAD);
+	memcpy(head + HEADER_SIZE, key, KEY_SIZE);
+	afile_put64(head + HEADER_SIZE + KEY_SIZE, time);
+	memcpy(head + HEADER_SIZE + KEY_SIZE + 8, request, KEY_SIZE);
+	return append(j, head, sizeof(head), NULL, 0);
+}
+
+/* Appends an answered record; see journal.h. */
+int journal_add_answered(struct journal *j, const uint8_t key[KEY_SIZE],
+                         const uint8_t request[KEY_SIZE])
+{
+	uint8_t head[HEADER_SIZE + ANSWERED_PAYLOAD];
+
+	put_header(head, TYPE_ANSWERED, ANSWERED_PAYLOAD);
+	memcpy(head + HEADER_SIZE, key, KEY_SIZE);
+	memcpy(head + HEADER_SIZE + KEY_SIZE, request, KEY_SIZE);
+	return append(j, head, sizeof(head), NULL, 0);
 }
 
 /* Bytes in the current file. */

@@ -21,12 +21,20 @@
  * state files, bounding that loss to one save interval). A save starts a
  * new journal file first, writes the state files, then deletes the older
  * journal files; start-up reads what is left. Records (little-endian):
- * "TCWJ", u8 type (1 id, 2 reply), 3 zero bytes, u32 payload size, the
- * payload (id: 32-byte key, u64 time; reply: key, 32-byte request hash,
- * u64 time, the reply text), u32 FNV-1a of the header and the payload's
- * fixed part. A record cut short at the end of a file (the process died
- * while writing it) is ignored; anything else that does not parse is
- * corruption.
+ * "TCWJ", u8 type, 3 zero bytes, u32 payload size, the payload, u32 FNV-1a
+ * of the header and the payload's fixed part. Types and payloads:
+ *  1 id:       32-byte id key, u64 time (an order accepted without a
+ *              request identity: no response store)
+ *  2 reply:    id key, 32-byte request identity, u64 time, the reply text
+ *              (a kept reply; its order is answered)
+ *  3 accepted: id key, u64 time, request identity (an order accepted with
+ *              its request identity: pending until answered)
+ *  4 answered: id key, request identity (an order answered with a reply
+ *              that was not kept)
+ * Types 3 and 4 came with the pending orders; files with only 1 and 2
+ * (older workers) read as before. A record cut short at the end of a file
+ * (the process died while writing it) is ignored; anything else that does
+ * not parse is corruption, and an unknown type is named as such.
  */
 struct journal;
 
@@ -38,6 +46,12 @@ struct journal_sink {
 	void (*reply)(void *ctx, const uint8_t key[REPLAY_KEY_SIZE],
 	              const uint8_t request[REPLAY_KEY_SIZE], uint64_t time, const char *reply,
 	              size_t size);
+	/* an order accepted with its request identity */
+	void (*accepted)(void *ctx, const uint8_t key[REPLAY_KEY_SIZE], uint64_t time,
+	                 const uint8_t request[REPLAY_KEY_SIZE]);
+	/* an order answered with a reply that was not kept */
+	void (*answered)(void *ctx, const uint8_t key[REPLAY_KEY_SIZE],
+	                 const uint8_t request[REPLAY_KEY_SIZE]);
 	void *ctx;
 };
 
@@ -61,6 +75,12 @@ int journal_add_id(struct journal *j, const uint8_t key[REPLAY_KEY_SIZE], uint64
 int journal_add_reply(struct journal *j, const uint8_t key[REPLAY_KEY_SIZE],
                       const uint8_t request[REPLAY_KEY_SIZE], uint64_t time, const char *reply,
                       size_t size);
+/* Appends an accepted record; as journal_add_id. */
+int journal_add_accepted(struct journal *j, const uint8_t key[REPLAY_KEY_SIZE], uint64_t time,
+                         const uint8_t request[REPLAY_KEY_SIZE]);
+/* Appends an answered record; as journal_add_id. */
+int journal_add_answered(struct journal *j, const uint8_t key[REPLAY_KEY_SIZE],
+                         const uint8_t request[REPLAY_KEY_SIZE]);
 /* Bytes in the current file. */
 uint64_t journal_size(struct journal *j);
 /* Starts a new file: later records go there. *ended gets the number of

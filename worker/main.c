@@ -52,6 +52,14 @@ static int seen_hook(void *ctx, const char *work_order_id, size_t len)
 	return ctx != NULL ? replay_service_seen(ctx, work_order_id, len) : TCW_OK;
 }
 
+/* tcw_processor.seen_request: seen_hook for a request with its identity. */
+static int seen_request_hook(void *ctx, const char *work_order_id, size_t len,
+                             const uint8_t request[TCW_SHA256_SIZE])
+{
+	log_set_work_order(work_order_id, len);
+	return replay_service_seen_request(ctx, work_order_id, len, request);
+}
+
 /* Generates or loads the worker keys (keystore.c), collects the SGX
  * evidence (attestation.c) and builds the signup reply, once. */
 static int make_identity(const struct worker_config *cfg, struct tcw_keys **keys, char **signup)
@@ -153,6 +161,8 @@ static int run(const struct worker_config *cfg)
 	proc.max_message_size = cfg->max_message;
 	replay_service_hooks(replay, &proc);
 	proc.seen = seen_hook; /* names the order in log lines, then records it */
+	if (proc.seen_request != NULL)
+		proc.seen_request = seen_request_hook;
 	proc.key_cache = key_cache;
 	proc.workload_timeout_ms = cfg->workload_timeout_ms;
 	so.bind = cfg->bind;

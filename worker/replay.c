@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "atomicfile.h"
+#include "pending.h"
 #include "replay.h"
 #include "tcw/tcw.h"
 
@@ -16,10 +17,14 @@
 #define NORMALISE_MAX 1024u
 
 /* File layout, little-endian: magic, u32 version, u32 record size, u64
- * count, count records (32-byte key, u64 time), SHA-256 of all before. */
+ * count, count records (32-byte key, u64 time); version 2 only: u64
+ * pending count, that many pending records (32-byte key, u64 time, 32-byte
+ * request identity); SHA-256 of all before. Version 1 is written when no
+ * order is pending (older workers read it), version 2 otherwise. */
 static const char g_magic[8] = {'T', 'C', 'W', 'R', 'E', 'P', 'L', 'Y'};
 #define HEADER_SIZE 24u
 #define RECORD_SIZE (KEY_SIZE + 8u)
+#define PENDING_SIZE (2u * KEY_SIZE + 8u)
 
 struct entry {
 	uint8_t key[KEY_SIZE];
@@ -41,6 +46,7 @@ struct replay_cache {
 	uint64_t changes;   /* insertions so far (the save thread's dirty mark) */
 	uint64_t evictions; /* unexpired entries dropped because the ring was full */
 	replay_clock_fn clock;
+	struct pending *pending; /* saved and loaded with the ids, or NULL */
 };
 
 static uint64_t real_clock(void)
@@ -186,14 +192,22 @@ int replay_id_key(const char *id, size_t len, uint8_t key[KEY_SIZE])
 int replay_cache_record(struct replay_cache *c, const char *id, size_t len, uint8_t key[KEY_SIZE],
                         uint64_t *time)
 {
-	uint64_t now;
 	int ret;
 
 	if (!c)
 		return TCW_ERR_INTERNAL;
 	ret = replay_id_key(id, len, key);
-	if (ret != TCW_OK)
-		return ret;
+	return ret == TCW_OK ? replay_cache_record_key(c, key, time) : ret;
+}
+
+/* Records an id key unless it is there; see replay.h. */
+int replay_cache_record_key(struct replay_cache *c, const uint8_t key[KEY_SIZE], uint64_t *time)
+{
+	uint64_t now;
+	int ret = TCW_OK;
+
+	if (!c)
+		return TCW_ERR_INTERNAL;
 	pthread_mutex_lock(&c->lock);
 	now = c->clock();
 	expire(c, now);
@@ -234,7 +248,9 @@ int replay_cache_add(struct replay_cache *c, const uint8_t key[KEY_SIZE], uint64
 	return added;
 }
 
-/* The change count (insertions so far). */
+/* The change count: insertions so far, plus the changes of the pending
+ * table saved with the ids (both only grow, so the sum changes when
+ * either does). */
 uint64_t replay_cache_changes(struct replay_cache *c)
 {
 	uint64_t n;
@@ -242,7 +258,13 @@ uint64_t replay_cache_changes(struct replay_cache *c)
 	pthread_mutex_lock(&c->lock);
 	n = c->changes;
 	pthread_mutex_unlock(&c->lock);
-	return n;
+	return n + (c->pending ? pending_changes(c->pending) : 0);
+}
+
+/* Saves and loads p's entries with the ids; see replay.h. */
+void replay_cache_attach(struct replay_cache *c, struct pending *p)
+{
+	c->pending = p;
 }
 
 /* The cache clock's current second. */
@@ -281,22 +303,38 @@ uint64_t replay_cache_evictions(struct replay_cache *c)
 
 /* ---- the replay file ----------------------------------------------------- */
 
+/* The pending section of a file image: at p, n records. */
+static void put_pending(uint8_t *p, const struct pending_record *r, size_t n)
+{
+	afile_put64(p, n);
+	p += 8;
+	for (size_t i = 0; i < n; i++, p += PENDING_SIZE) {
+		memcpy(p, r[i].key, KEY_SIZE);
+		afile_put64(p + KEY_SIZE, r[i].time);
+		memcpy(p + KEY_SIZE + 8, r[i].request, KEY_SIZE);
+	}
+}
+
 /* The file image of the unexpired entries (caller frees), its size in
- * *size, the change count it reflects in *changes. */
+ * *size, the change count it reflects in *changes. The ids are taken
+ * first, the pending entries second: an order accepted in between is in
+ * the second image, which carries its id too. */
 static uint8_t *snapshot(void *obj, size_t *size, uint64_t *changes)
 {
 	struct replay_cache *c = obj;
+	struct pending_record *pr = NULL;
+	uint64_t now, pchanges = 0;
+	size_t n, pn = 0, ids_end;
 	uint8_t *buf, *p;
-	size_t n;
 
 	pthread_mutex_lock(&c->lock);
-	expire(c, c->clock());
+	now = c->clock();
+	expire(c, now);
 	n = c->count;
-	*size = HEADER_SIZE + n * RECORD_SIZE + KEY_SIZE;
-	buf = malloc(*size);
+	ids_end = HEADER_SIZE + n * RECORD_SIZE;
+	buf = malloc(ids_end);
 	if (buf) {
 		memcpy(buf, g_magic, sizeof(g_magic));
-		afile_put32(buf + 8, REPLAY_FILE_VERSION);
 		afile_put32(buf + 12, RECORD_SIZE);
 		afile_put64(buf + 16, n);
 		p = buf + HEADER_SIZE;
@@ -309,7 +347,25 @@ static uint8_t *snapshot(void *obj, size_t *size, uint64_t *changes)
 		*changes = c->changes;
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (buf && tcw_sha256(buf, *size - KEY_SIZE, buf + *size - KEY_SIZE) != TCW_OK) {
+	if (buf && c->pending &&
+	    pending_records(c->pending, now, c->ttl, &pr, &pn, &pchanges) != TCW_OK) {
+		free(buf);
+		return NULL;
+	}
+	*size = ids_end + (pn ? 8 + pn * PENDING_SIZE : 0) + KEY_SIZE;
+	p = buf ? realloc(buf, *size) : NULL;
+	if (!p) {
+		free(buf);
+		free(pr);
+		return NULL;
+	}
+	buf = p;
+	afile_put32(buf + 8, pn ? REPLAY_FILE_VERSION : REPLAY_FILE_VERSION_IDS);
+	if (pn)
+		put_pending(buf + ids_end, pr, pn);
+	free(pr);
+	*changes += pchanges;
+	if (tcw_sha256(buf, *size - KEY_SIZE, buf + *size - KEY_SIZE) != TCW_OK) {
 		free(buf);
 		buf = NULL;
 	}
@@ -334,24 +390,35 @@ int replay_cache_save(struct replay_cache *c, const char *path, char *err, size_
 	return replay_cache_save_changed(c, path, UINT64_MAX, &changes, err, errsize);
 }
 
-/* Checks the header, size and checksum of a file image; number of records in *n. */
-static int check_image(const uint8_t *buf, size_t size, size_t *n, const char *path, char *err,
-                       size_t errsize)
+/* Checks the header, size and checksum of a file image; number of id
+ * records in *n, of pending records in *pn (0 in a version 1 file). */
+static int check_image(const uint8_t *buf, size_t size, size_t *n, size_t *pn, const char *path,
+                       char *err, size_t errsize)
 {
 	uint8_t sum[KEY_SIZE];
-	uint64_t count;
+	uint64_t count, pcount = 0;
+	uint32_t version;
+	size_t ids_end;
 
 	if (size < HEADER_SIZE + KEY_SIZE || memcmp(buf, g_magic, sizeof(g_magic)) != 0) {
 		snprintf(err, errsize, "%s: not a tcworker replay file", path);
 		return TCW_ERR_INVALID_PARAM;
 	}
-	if (afile_get32(buf + 8) != REPLAY_FILE_VERSION || afile_get32(buf + 12) != RECORD_SIZE) {
+	version = afile_get32(buf + 8);
+	if ((version != REPLAY_FILE_VERSION_IDS && version != REPLAY_FILE_VERSION) ||
+	    afile_get32(buf + 12) != RECORD_SIZE) {
 		snprintf(err, errsize, "%s: unsupported replay file version %u", path,
-		         (unsigned)afile_get32(buf + 8));
+		         (unsigned)version);
 		return TCW_ERR_INVALID_PARAM;
 	}
 	count = afile_get64(buf + 16);
-	if (count > REPLAY_MAX_ENTRIES || size != HEADER_SIZE + count * RECORD_SIZE + KEY_SIZE) {
+	ids_end = HEADER_SIZE + (size_t)(count <= REPLAY_MAX_ENTRIES ? count : 0) * RECORD_SIZE;
+	if (version == REPLAY_FILE_VERSION && count <= REPLAY_MAX_ENTRIES &&
+	    size >= ids_end + 8 + KEY_SIZE)
+		pcount = afile_get64(buf + ids_end);
+	if (count > REPLAY_MAX_ENTRIES || pcount > REPLAY_MAX_ENTRIES ||
+	    size != ids_end + (version == REPLAY_FILE_VERSION ? 8 + pcount * PENDING_SIZE : 0) +
+	                KEY_SIZE) {
 		snprintf(err, errsize, "%s: truncated or oversized replay file", path);
 		return TCW_ERR_INVALID_PARAM;
 	}
@@ -361,6 +428,7 @@ static int check_image(const uint8_t *buf, size_t size, size_t *n, const char *p
 		return TCW_ERR_INVALID_PARAM;
 	}
 	*n = (size_t)count;
+	*pn = (size_t)pcount;
 	return TCW_OK;
 }
 
@@ -372,40 +440,73 @@ static int by_time(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Adds the pending records at p (pn of them, unexpired at now) to the
+ * attached table as interrupted orders. TCW_OK or TCW_ERR_NOMEM. */
+static int load_pending(struct replay_cache *c, const uint8_t *p, size_t pn, uint64_t now)
+{
+	for (size_t i = 0; c->pending && i < pn; i++, p += PENDING_SIZE) {
+		struct pending_record r;
+
+		memcpy(r.key, p, KEY_SIZE);
+		r.time = afile_get64(p + KEY_SIZE);
+		memcpy(r.request, p + KEY_SIZE + 8, KEY_SIZE);
+		if (!(now >= r.time && now - r.time >= c->ttl) && pending_add(c->pending, &r) < 0)
+			return TCW_ERR_NOMEM;
+	}
+	return TCW_OK;
+}
+
+/* Adds the unexpired ids of n records at p, stride bytes apart (key, u64
+ * time first), that are not there yet; returns how many. Holds the lock. */
+static size_t add_ids(struct replay_cache *c, const uint8_t *p, size_t n, size_t stride,
+                      uint64_t now)
+{
+	size_t added = 0;
+
+	for (size_t i = 0; i < n; i++, p += stride) {
+		uint64_t t = afile_get64(p + KEY_SIZE);
+
+		if ((now >= t && now - t >= c->ttl) || find(c, p))
+			continue;
+		append(c, p, t > c->newest ? t : c->newest);
+		added++;
+	}
+	return added;
+}
+
 /* Adds the unexpired entries of the replay file at path; see replay.h. */
 int replay_cache_load(struct replay_cache *c, const char *path, size_t *loaded, char *err,
                       size_t errsize)
 {
-	size_t size = 0, n = 0, added = 0;
-	uint8_t *buf = NULL, *rec;
+	size_t size = 0, n = 0, pn = 0, added = 0;
+	uint8_t *buf = NULL, *rec, *prec;
 	uint64_t now;
 	int rc;
 
 	if (loaded)
 		*loaded = 0;
-	rc = afile_read_all(path, HEADER_SIZE + (size_t)REPLAY_MAX_ENTRIES * RECORD_SIZE + KEY_SIZE,
-	                    "replay file", &buf, &size, err, errsize);
+	rc = afile_read_all(
+	    path,
+	    HEADER_SIZE + (size_t)REPLAY_MAX_ENTRIES * (RECORD_SIZE + PENDING_SIZE) + 8 + KEY_SIZE,
+	    "replay file", &buf, &size, err, errsize);
 	if (rc != 0)
 		return rc == 1 ? TCW_OK : rc;
-	rc = check_image(buf, size, &n, path, err, errsize);
+	rc = check_image(buf, size, &n, &pn, path, err, errsize);
 	if (rc != TCW_OK)
 		goto out;
 	rec = buf + HEADER_SIZE;
+	prec = rec + n * RECORD_SIZE + 8;
 	qsort(rec, n, RECORD_SIZE, by_time);
 	pthread_mutex_lock(&c->lock);
 	now = c->clock();
 	expire(c, now);
 	/* the newest cap records are the ones that can be kept */
-	for (size_t i = n > c->cap ? n - c->cap : 0; i < n; i++) {
-		const uint8_t *r = rec + i * RECORD_SIZE;
-		uint64_t t = afile_get64(r + KEY_SIZE);
-
-		if ((now >= t && now - t >= c->ttl) || find(c, r))
-			continue;
-		append(c, r, t > c->newest ? t : c->newest);
-		added++;
-	}
+	added = add_ids(c, rec + (n > c->cap ? n - c->cap : 0) * RECORD_SIZE,
+	                n > c->cap ? c->cap : n, RECORD_SIZE, now);
+	/* a pending order's id, when the ids were saved before it came */
+	added += add_ids(c, prec, pn, PENDING_SIZE, now);
 	pthread_mutex_unlock(&c->lock);
+	rc = load_pending(c, prec, pn, now);
 	if (loaded)
 		*loaded = added;
 out:

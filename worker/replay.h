@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct worker_config;
+struct pending;
 
 /* Defaults and limits of --replay-cache (entries) and --replay-ttl (seconds). */
 #define REPLAY_DEFAULT_ENTRIES 100000u
@@ -17,8 +18,14 @@ struct worker_config;
 #define REPLAY_SAVE_INTERVAL 10u
 /* Suffix of the replay file kept beside a --keys-file. */
 #define REPLAY_FILE_SUFFIX ".replay"
-/* File format version written by replay_cache_save. */
-#define REPLAY_FILE_VERSION 1u
+/* File format versions written by replay_cache_save: 2 when orders are
+ * pending (their entries follow the ids), else 1 (ids only, as before). */
+#define REPLAY_FILE_VERSION 2u
+#define REPLAY_FILE_VERSION_IDS 1u
+/* A copy of a request that is running waits for its reply at most the
+ * workload budget (--workload-timeout-ms, or this without one) plus this. */
+#define REPLAY_WAIT_NO_BUDGET_MS 3600000u
+#define REPLAY_WAIT_EXTRA_MS 10000u
 /* Size of an id key (a SHA-256). */
 #define REPLAY_KEY_SIZE 32u
 
@@ -49,6 +56,9 @@ int replay_cache_seen(void *ctx, const char *id, size_t len);
  * it (TCW_OK), the time it was recorded with. */
 int replay_cache_record(struct replay_cache *c, const char *id, size_t len,
                         uint8_t key[REPLAY_KEY_SIZE], uint64_t *time);
+/* replay_cache_record for an id key already computed. */
+int replay_cache_record_key(struct replay_cache *c, const uint8_t key[REPLAY_KEY_SIZE],
+                            uint64_t *time);
 /* Adds key, first seen at time t, unless it is there or expired (a record
  * read back from a journal); 1 when added, 0 when not. */
 int replay_cache_add(struct replay_cache *c, const uint8_t key[REPLAY_KEY_SIZE], uint64_t t);
@@ -63,8 +73,12 @@ int replay_id_key(const char *id, size_t len, uint8_t key[REPLAY_KEY_SIZE]);
 size_t replay_cache_count(struct replay_cache *c);
 /* Number of entries dropped before their time because the cache was full. */
 uint64_t replay_cache_evictions(struct replay_cache *c);
-/* Writes the unexpired entries to path atomically: a temporary file (mode
- * 0600) in the same directory, fsync, rename, directory fsync. On failure
+/* Saves p's entries (pending.h) with the ids from now on, and loads them
+ * into it: the file's pending section. Set before any load or save. */
+void replay_cache_attach(struct replay_cache *c, struct pending *p);
+/* Writes the unexpired entries (and those of the attached pending table)
+ * to path atomically: a temporary file (mode 0600) in the same directory,
+ * fsync, rename, directory fsync. On failure
  * writes the reason into err and returns TCW_ERR_INTERNAL (or NOMEM). */
 int replay_cache_save(struct replay_cache *c, const char *path, char *err, size_t errsize);
 /* replay_cache_save, but only when the cache changed since the change
@@ -73,7 +87,10 @@ int replay_cache_save(struct replay_cache *c, const char *path, char *err, size_
 int replay_cache_save_changed(struct replay_cache *c, const char *path, uint64_t since,
                               uint64_t *changes, char *err, size_t errsize);
 /* Adds the unexpired entries of the file at path (newest ones when there
- * are more than fit); *loaded gets their number (may be NULL). A missing
+ * are more than fit), the ids of its pending entries too, and those
+ * entries to the attached pending table as interrupted orders (without a
+ * table only their ids); *loaded gets the number of ids added (may be
+ * NULL). Reads versions 1 and 2. A missing
  * file loads nothing and succeeds. A file that cannot be read, has another
  * format or version, or fails its checksum: reason in err,
  * TCW_ERR_INVALID_PARAM (or TCW_ERR_NOMEM). */
@@ -93,11 +110,18 @@ struct tcw_processor;
  * returns 0, or a negative tcw_err after logging why (the worker must not
  * start). */
 int replay_service_start(const struct worker_config *cfg, struct replay_service **out);
-/* Sets p's seen, stored_reply and store_reply hooks to s (NULL: none). */
+/* Sets p's seen, seen_request, stored_reply and store_reply hooks to s
+ * (NULL: none). */
 void replay_service_hooks(struct replay_service *s, struct tcw_processor *p);
 /* tcw_processor.seen for ctx = a service: records the id in the cache and
  * then in the journal. */
 int replay_service_seen(void *ctx, const char *id, size_t len);
+/* tcw_processor.seen_request for ctx = a service (set only with a response
+ * store): records the id and the request identity (an order pending until
+ * its reply is stored), then journals them; lets an exact resubmission of
+ * an order a stopped run left unanswered run again, once; makes a copy of
+ * a running request wait for its reply. */
+int replay_service_seen_request(void *ctx, const char *id, size_t len, const uint8_t request[32]);
 /* tcw_processor.stored_reply for ctx = a service. */
 int replay_service_stored(void *ctx, const char *id, size_t len, const uint8_t request[32],
                           char **reply, size_t *size);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* replay_service.c - replay protection in the worker: the replay cache and the response
- * store from the flags, their files and journal, the periodic save, the processor hooks. */
+/* replay_service.c - replay protection in the worker: the replay cache, the response store
+ * and the pending orders from the flags, their files and journal, the periodic save, the
+ * processor hooks. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "journal.h"
 #include "log.h"
+#include "pending.h"
 #include "replay.h"
 #include "respstore.h"
 
@@ -20,6 +22,8 @@
 struct replay_service {
 	struct replay_cache *cache;
 	struct resp_store *store; /* NULL with --response-store-bytes 0 */
+	struct pending *pending;  /* orders not answered yet; with store only */
+	unsigned wait_ms;         /* longest wait of a copy for the running order */
 	struct journal *journal;  /* NULL when not persisted */
 	char *path;               /* replay file, NULL when not persisted */
 	char *store_path;         /* <path>.responses */
@@ -81,12 +85,14 @@ static void journal_done(struct replay_service *s, int rc)
 {
 	int failing = atomic_load(&s->journal_failing);
 
-	if (rc != TCW_OK && !failing && atomic_exchange(&s->journal_failing, 1) == 0)
+	if (rc != TCW_OK && !failing && atomic_exchange(&s->journal_failing, 1) == 0) {
 		log_error("replay journal: cannot append (%s): work orders accepted until it works "
 		          "again are kept only by the periodic save",
 		          strerror(errno));
-	else if (rc == TCW_OK && failing && atomic_exchange(&s->journal_failing, 0) == 1)
+		ask_save(s); /* what the record missed, in the files now */
+	} else if (rc == TCW_OK && failing && atomic_exchange(&s->journal_failing, 0) == 1) {
 		log_info("replay journal: appending again");
+	}
 	if (journal_size(s->journal) >= JOURNAL_COMPACT_BYTES)
 		ask_save(s);
 }
@@ -109,6 +115,43 @@ int replay_service_seen(void *ctx, const char *id, size_t len)
 	return rc;
 }
 
+/* pending_record_fn: the replay cache's check-and-record. */
+static int record_id(void *ctx, const uint8_t key[REPLAY_KEY_SIZE], uint64_t *time)
+{
+	return replay_cache_record_key(ctx, key, time);
+}
+
+/* tcw_processor.seen_request: records the id and the order as pending (or
+ * claims an interrupted one, or waits for a running copy), then journals
+ * a new acceptance. */
+int replay_service_seen_request(void *ctx, const char *id, size_t len,
+                                const uint8_t request[REPLAY_KEY_SIZE])
+{
+	struct replay_service *s = ctx;
+	uint8_t key[REPLAY_KEY_SIZE];
+	uint64_t time = 0;
+	int rc;
+
+	if (s == NULL)
+		return TCW_ERR_INTERNAL;
+	if (s->pending == NULL)
+		return replay_service_seen(ctx, id, len);
+	rc = replay_id_key(id, len, key);
+	if (rc == TCW_OK)
+		rc =
+		    pending_enter(s->pending, key, request, record_id, s->cache, s->wait_ms, &time);
+	if (rc == PENDING_RERUN) {
+		/* its pending entry is on file already: nothing to journal */
+		log_info("exact resubmission of an order accepted before the worker last stopped "
+		         "and never answered: it runs again");
+		return TCW_OK;
+	}
+	/* memory first, journal second (as replay_service_seen) */
+	if (rc == TCW_OK && s->journal != NULL)
+		journal_done(s, journal_add_accepted(s->journal, key, time, request));
+	return rc;
+}
+
 /* tcw_processor.stored_reply: the reply kept for this very request. */
 int replay_service_stored(void *ctx, const char *id, size_t len,
                           const uint8_t request[TCW_SHA256_SIZE], char **reply, size_t *size)
@@ -121,27 +164,36 @@ int replay_service_stored(void *ctx, const char *id, size_t len,
 	return resp_store_get(s->store, key, request, reply, size);
 }
 
-/* tcw_processor.store_reply: keeps the reply in the store, then in the
- * journal, before it is sent. */
+/* tcw_processor.store_reply: keeps the reply in the store and ends the
+ * order's pending entry, then journals the reply (or, when it was not
+ * kept, that the order was answered), before it is sent. */
 void replay_service_store(void *ctx, const char *id, size_t len,
                           const uint8_t request[TCW_SHA256_SIZE], const char *reply, size_t size)
 {
 	struct replay_service *s = ctx;
 	uint8_t key[REPLAY_KEY_SIZE];
 	uint64_t time;
+	int kept;
 
 	if (s == NULL || s->store == NULL || replay_id_key(id, len, key) != TCW_OK)
 		return;
 	time = resp_store_now(s->store);
-	if (resp_store_put(s->store, key, request, time, reply, size) == TCW_OK &&
-	    s->journal != NULL)
+	kept = resp_store_put(s->store, key, request, time, reply, size) == TCW_OK;
+	if (s->pending != NULL)
+		pending_finish(s->pending, key, request);
+	if (s->journal == NULL)
+		return;
+	if (kept)
 		journal_done(s, journal_add_reply(s->journal, key, request, time, reply, size));
+	else
+		journal_done(s, journal_add_answered(s->journal, key, request));
 }
 
 /* Sets the processor's replay hooks for s (none for NULL). */
 void replay_service_hooks(struct replay_service *s, struct tcw_processor *p)
 {
 	p->seen = s != NULL ? replay_service_seen : NULL;
+	p->seen_request = s != NULL && s->pending != NULL ? replay_service_seen_request : NULL;
 	p->seen_ctx = s;
 	p->stored_reply = s != NULL && s->store != NULL ? replay_service_stored : NULL;
 	p->store_reply = s != NULL && s->store != NULL ? replay_service_store : NULL;
@@ -278,7 +330,7 @@ static void sink_id(void *ctx, const uint8_t key[REPLAY_KEY_SIZE], uint64_t time
 	replay_cache_add(s->cache, key, time);
 }
 
-/* journal_sink.reply: a kept reply read back. */
+/* journal_sink.reply: a kept reply read back; its order was answered. */
 static void sink_reply(void *ctx, const uint8_t key[REPLAY_KEY_SIZE],
                        const uint8_t request[REPLAY_KEY_SIZE], uint64_t time, const char *reply,
                        size_t size)
@@ -287,12 +339,57 @@ static void sink_reply(void *ctx, const uint8_t key[REPLAY_KEY_SIZE],
 
 	if (s->store != NULL)
 		resp_store_put(s->store, key, request, time, reply, size);
+	if (s->pending != NULL)
+		pending_finish(s->pending, key, request);
+}
+
+/* journal_sink.accepted: an order accepted with its request identity. It
+ * is pending unless the state files knew its id already: they were saved
+ * after the acceptance, so their pending section says whether it was
+ * answered before they were (and a later answer follows in the journal). */
+static void sink_accepted(void *ctx, const uint8_t key[REPLAY_KEY_SIZE], uint64_t time,
+                          const uint8_t request[REPLAY_KEY_SIZE])
+{
+	struct replay_service *s = ctx;
+	struct pending_record r = {.time = time};
+
+	if (replay_cache_add(s->cache, key, time) != 1 || s->pending == NULL)
+		return;
+	memcpy(r.key, key, REPLAY_KEY_SIZE);
+	memcpy(r.request, request, REPLAY_KEY_SIZE);
+	pending_add(s->pending, &r); /* out of memory: it stays a duplicate */
+}
+
+/* journal_sink.answered: an order answered with a reply not kept. */
+static void sink_answered(void *ctx, const uint8_t key[REPLAY_KEY_SIZE],
+                          const uint8_t request[REPLAY_KEY_SIZE])
+{
+	struct replay_service *s = ctx;
+
+	if (s->pending != NULL)
+		pending_finish(s->pending, key, request);
+}
+
+/* pending_prune: 1 when the store holds the reply of the order. */
+static int answered_in_store(void *ctx, const uint8_t key[REPLAY_KEY_SIZE],
+                             const uint8_t request[REPLAY_KEY_SIZE])
+{
+	char *reply = NULL;
+	size_t size = 0;
+	int rc = resp_store_get(ctx, key, request, &reply, &size);
+
+	free(reply);
+	return rc == TCW_OK;
 }
 
 /* Loads the replay file, the store file and the journal; logs why not. */
 static int load_state(struct replay_service *s, size_t *ids, size_t *replies)
 {
-	const struct journal_sink sink = {.id = sink_id, .reply = sink_reply, .ctx = s};
+	const struct journal_sink sink = {.id = sink_id,
+	                                  .reply = sink_reply,
+	                                  .accepted = sink_accepted,
+	                                  .answered = sink_answered,
+	                                  .ctx = s};
 	struct journal_found found;
 	char err[ERR_SIZE];
 	int rc;
@@ -302,6 +399,9 @@ static int load_state(struct replay_service *s, size_t *ids, size_t *replies)
 		rc = resp_store_load(s->store, s->store_path, replies, err, sizeof(err));
 	if (rc == 0)
 		rc = journal_open(s->path, &sink, &s->journal, &found, err, sizeof(err));
+	/* a reply kept while its pending entry was already on file */
+	if (rc == 0 && s->pending != NULL)
+		pending_prune(s->pending, answered_in_store, s->store);
 	if (rc != 0) {
 		log_error("%s", rc == TCW_ERR_NOMEM ? "out of memory" : err);
 		log_error("refusing to start without the replay history; move the file "
@@ -318,10 +418,24 @@ static int load_state(struct replay_service *s, size_t *ids, size_t *replies)
 	return save_state(s, 1, 1) < 0 ? TCW_ERR_INTERNAL : 0;
 }
 
+/* Logs the orders an earlier run accepted and never answered. */
+static void report_interrupted(struct replay_service *s)
+{
+	size_t n = 0;
+
+	if (s->pending != NULL)
+		pending_count(s->pending, &n);
+	if (n > 0)
+		log_info("replay state: interrupted work orders (accepted, not answered when the "
+		         "worker last stopped): %zu; an exact resubmission runs each again, once",
+		         n);
+}
+
 /* Frees what s holds (not the thread). */
 static void service_free(struct replay_service *s)
 {
 	journal_close(&s->journal, 1);
+	pending_free(&s->pending);
 	resp_store_free(&s->store);
 	replay_cache_free(&s->cache);
 	free(s->path);
@@ -353,6 +467,12 @@ int replay_service_start(const struct worker_config *cfg, struct replay_service 
 	rc = replay_cache_new(cfg->replay_entries, cfg->replay_ttl, &s->cache);
 	if (rc == 0 && cfg->response_store_bytes > 0)
 		rc = resp_store_new(cfg->response_store_bytes, cfg->replay_ttl, &s->store);
+	if (rc == 0 && s->store != NULL &&
+	    (rc = pending_new(cfg->replay_entries, &s->pending)) == 0)
+		replay_cache_attach(s->cache, s->pending);
+	s->wait_ms =
+	    (cfg->workload_timeout_ms ? cfg->workload_timeout_ms : REPLAY_WAIT_NO_BUDGET_MS) +
+	    REPLAY_WAIT_EXTRA_MS;
 	if (rc == 0)
 		rc = replay_path(cfg, &s->path);
 	if (rc == 0 && s->path != NULL &&
@@ -378,6 +498,7 @@ int replay_service_start(const struct worker_config *cfg, struct replay_service 
 	         cfg->replay_entries, (unsigned long long)cfg->replay_ttl, store_text,
 	         s->path != NULL ? "saved to " : "not persisted", s->path != NULL ? s->path : "",
 	         ids, replies);
+	report_interrupted(s);
 	*out = s;
 	return 0;
 fail:

@@ -346,6 +346,18 @@ struct tcw_processor {
 			    const uint8_t request_sha256[TCW_SHA256_SIZE], const char *reply,
 			    size_t size);
 	void *store_ctx;
+	/* Replay check of a request whose identity is known (the three hooks
+	 * above are set and the inner request came as a string), NULL = seen
+	 * for those too. Called instead of seen, at the same point and with
+	 * seen_ctx, with that identity. Contract of seen, plus: it may return
+	 * TCW_OK for an id recorded before when that earlier acceptance was of
+	 * this very request and never produced a reply (the worker stopped
+	 * while it ran, protocol.md §12.3) and no other call claimed it since;
+	 * the order then runs again and its reply goes to store_reply. It may
+	 * wait for a copy of the same request that is running to finish (so
+	 * that stored_reply, asked next, finds its reply). */
+	int (*seen_request)(void *ctx, const char *work_order_id, size_t len,
+			    const uint8_t request_sha256[TCW_SHA256_SIZE]);
 	/* Unwrap cache, NULL = every key is RSA-decrypted. When the session
 	 * key of an order comes from it (a repeated encryptedSessionKey), the
 	 * order must not reuse an AES-GCM nonce (protocol.md §12.1): every

@@ -45,8 +45,12 @@ peer changed e
 
 # 3. kill -9 in the middle of a run of 4 connections, restart with the same
 # keys, every order sent again byte for byte: those answered before get
-# the same reply, and no order runs twice ("computed once"): with Python,
-# python-hello is a workload that also writes its input to a file.
+# the same reply, those accepted and not answered run again (none is a
+# duplicate), and each gets one result ("computed once"): with Python,
+# python-hello is a workload that also appends "<input> <pid>" to a file
+# once its work is done. An order has two such lines only when the killed
+# process completed it but died before its reply was journaled (so it never
+# left the worker): at most one per processing thread.
 rm -f "$D"/*
 WL=(--workload "$WORKLOADS")
 RUNS=""
@@ -55,12 +59,13 @@ if ! grep -q '^python: no' "$OUT"; then
 	mkdir -p "$TEST_TMP/py"
 	RUNS="$TEST_TMP/py/runs.log"
 	cat >"$TEST_TMP/py/counthello.py" <<EOF
+import os
 from avalon_worker.workload.workload import WorkLoad
 class CountHello(WorkLoad):
     def execute(self, in_data_array):
         text = in_data_array[0]["data"]
         with open("$RUNS", "ab") as f:
-            f.write(text + b"\\n")
+            f.write(text + b" %d\\n" % os.getpid())
         return True, b"Hello " + text
 EOF
 	echo '{"python-hello": {"module": "counthello", "class": "CountHello"}}' \
@@ -69,6 +74,8 @@ EOF
 fi
 stop_worker
 start_worker --rsa-bits 2048 --keys-file "$KEYS" "${WL[@]}"
+KILLED=$WORKER_PID
+THREADS=$(grep -oE '[0-9]+ processing threads' "$WORKER_LOG" | cut -d' ' -f1)
 "$PYTHON" "$HERE/resubmit_peer.py" load "$ENDPOINT" "$D" 4 >"$TEST_TMP/load.out" 2>&1 &
 LOAD_PID=$!
 for ((i = 0; i < 300; i++)); do
@@ -85,7 +92,8 @@ start_worker --rsa-bits 2048 --keys-file "$KEYS" "${WL[@]}"
 peer exact
 read -r dup result same < <(sed 's/[a-z]*=//g' "$TEST_TMP/peer.out")
 [ "$same" -eq "$answered" ] || fail "mid-run kill: $same of $answered answered orders got their reply again"
-note "mid-run kill -9: $answered answered orders got the same reply again; unanswered: $result results, $dup duplicates"
+[ "$dup" -eq 0 ] || fail "mid-run kill: $dup orders accepted before the kill ended as duplicates"
+note "mid-run kill -9: $answered answered orders got the same reply again; $result unanswered ones a result"
 # a clean stop folds the journal into the files and leaves no journal
 stop_worker
 [ -z "$(journals)" ] || fail "journal files after a clean stop: $(journals)"
@@ -93,11 +101,21 @@ start_worker --rsa-bits 2048 --keys-file "$KEYS" "${WL[@]}"
 peer exact
 expect_file "$TEST_TMP/peer.out" "after a clean restart" <<<"duplicate=$dup result=$result same=$same"
 if [ -n "$RUNS" ]; then
-	twice=$(sort "$RUNS" | uniq -d)
-	[ -z "$twice" ] || fail "orders computed twice: $twice"
-	[ "$(wc -l <"$RUNS")" -eq $((same + result)) ] ||
-		fail "$(wc -l <"$RUNS") runs for $((same + result)) results"
-	note "computed once: $(wc -l <"$RUNS") workload runs for $((same + result)) results"
+	again=0
+	while read -r n text; do
+		[ "$n" -le 2 ] || fail "$text: $n completed runs"
+		[ "$n" -eq 2 ] || continue
+		# twice: once by the killed process, its reply never sent, once after
+		[ "$(grep -c -- "^$text $KILLED\$" "$RUNS")" -eq 1 ] ||
+			fail "$text: computed twice, not once by the killed process: $(grep -- "^$text " "$RUNS")"
+		name=${text#resubmit }
+		[ ! -e "$D/$name.reply" ] || fail "$text: computed again although its reply had arrived"
+		again=$((again + 1))
+	done < <(sed 's/ [0-9]*$//' "$RUNS" | sort | uniq -c)
+	[ "$again" -le "$THREADS" ] || fail "$again orders computed again, more than $THREADS threads"
+	[ "$(wc -l <"$RUNS")" -eq $((same + result + again)) ] ||
+		fail "$(wc -l <"$RUNS") runs for $((same + result)) results and $again runs again"
+	note "computed once: $(wc -l <"$RUNS") workload runs for $((same + result)) results ($again completed by the killed process without a reply, run again)"
 fi
 
 # 4. A torn last record (the process died while writing it) is ignored; a

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * count.c - test-only workload that proves how often each work order was
- * computed: every run appends its input text and a newline to the file named
- * by the environment variable TCW_COUNT_FILE (one write with O_APPEND, so
- * lines of concurrent runs never mix), takes about 10 ms, and answers
- * "counted <input>". Inputs are at most 256 bytes without newlines.
+ * computed: a run takes about 10 ms and then, once its work is done and just
+ * before it answers "counted <input>", appends one line "<input> <pid>" to
+ * the file named by the environment variable TCW_COUNT_FILE (one write with
+ * O_APPEND, so lines of concurrent runs never mix). So the file counts
+ * completed computations, and says which worker process did each: a run cut
+ * short by a kill before that point leaves no line; one killed after it, but
+ * before its reply left the worker, leaves a line from the killed process.
+ * Inputs are at most 256 bytes without newlines.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +53,7 @@ static void count_fini(void *state)
 static int count_execute(void *state, const struct tcw_host *host, struct tcw_wl_call *call)
 {
 	const struct tcw_wl_input *in = &call->inputs[0];
-	char line[COUNT_INPUT_MAX + 1], out[COUNT_INPUT_MAX + 16];
+	char line[COUNT_INPUT_MAX + 32], out[COUNT_INPUT_MAX + 16];
 	struct timespec ts = {0, COUNT_RUN_NS};
 	int n;
 
@@ -60,8 +64,9 @@ static int count_execute(void *state, const struct tcw_host *host, struct tcw_wl
 	}
 	nanosleep(&ts, NULL);
 	memcpy(line, in->data, in->size);
-	line[in->size] = '\n';
-	if (write((int)(intptr_t)state, line, in->size + 1) != (ssize_t)(in->size + 1)) {
+	n = (int)in->size + snprintf(line + in->size, sizeof(line) - in->size, " %ld\n",
+	                             (long)getpid());
+	if (write((int)(intptr_t)state, line, (size_t)n) != (ssize_t)n) {
 		snprintf(call->error, sizeof(call->error), "cannot append to the count file");
 		return -1;
 	}

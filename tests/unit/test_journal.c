@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_journal.c - the replay journal: records read back in order, new files per start
- * and per rotation, dropped files, torn and corrupt records, threads. */
+/* test_journal.c - the replay journal: records of every type read back in order (files
+ * with only the older types too), new files per start and per rotation, dropped files,
+ * torn, corrupt and unknown records, threads. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -40,7 +41,26 @@ static void sink_reply(void *ctx, const uint8_t key[32], const uint8_t request[3
 	         (unsigned long long)time, (int)size, reply);
 }
 
-static const struct journal_sink g_sink = {.id = sink_id, .reply = sink_reply};
+static void sink_accepted(void *ctx, const uint8_t key[32], uint64_t time,
+                          const uint8_t request[32])
+{
+	size_t n = strlen(g_got);
+
+	(void)ctx;
+	snprintf(g_got + n, sizeof(g_got) - n, "accepted %u %llu %u\n", key[0],
+	         (unsigned long long)time, request[0]);
+}
+
+static void sink_answered(void *ctx, const uint8_t key[32], const uint8_t request[32])
+{
+	size_t n = strlen(g_got);
+
+	(void)ctx;
+	snprintf(g_got + n, sizeof(g_got) - n, "answered %u %u\n", key[0], request[0]);
+}
+
+static const struct journal_sink g_sink = {
+    .id = sink_id, .reply = sink_reply, .accepted = sink_accepted, .answered = sink_answered};
 
 static int setup(void **state)
 {
@@ -60,10 +80,7 @@ static int teardown(void **state)
 /* Removes every file of the test folder (each test starts empty). */
 static void clean(void)
 {
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "rm -f '%s'/*", g_dir);
-	assert_int_equal(system(cmd), 0);
+	tu_empty_dir(g_dir);
 	g_got[0] = '\0';
 }
 
@@ -247,6 +264,85 @@ static void test_torn_and_corrupt(void **state)
 	journal_close(&j, 1);
 }
 
+/* The records of pending orders (accepted with a request identity,
+ * answered without a kept reply) between the older ones, their sizes,
+ * damage and an unknown type. */
+static void test_pending_records(void **state)
+{
+	struct journal_found found;
+	struct journal *j;
+	uint8_t k[32], r[32];
+	char err[512], want[256];
+	(void)state;
+	clean();
+	j = open_ok(0, 0, 0);
+	key_of(1, k);
+	key_of(11, r);
+	assert_int_equal(journal_add_accepted(j, k, 1000, r), TCW_OK);
+	assert_int_equal(journal_size(j), 12 + 72 + 4);
+	key_of(2, k);
+	assert_int_equal(journal_add_id(j, k, 1001), TCW_OK);
+	key_of(3, k);
+	key_of(13, r);
+	assert_int_equal(journal_add_accepted(j, k, 1002, r), TCW_OK);
+	assert_int_equal(journal_add_answered(j, k, r), TCW_OK);
+	assert_int_equal(journal_size(j), 88 + 56 + 88 + 12 + 64 + 4);
+	key_of(1, k);
+	key_of(11, r);
+	assert_int_equal(journal_add_reply(j, k, r, 1003, "ok", 2), TCW_OK);
+	journal_close(&j, 0);
+	j = open_ok(1, 5, 0);
+	assert_string_equal(g_got, "accepted 1 1000 11\nid 2 1001\naccepted 3 1002 13\n"
+	                           "answered 3 13\nreply 1 11 1003 ok\n");
+	journal_close(&j, 1);
+
+	/* every byte of an accepted or answered record is checked: the
+	 * request identity (last byte of each) too */
+	for (int which = 0; which < 2; which++) {
+		clean();
+		j = open_ok(0, 0, 0);
+		key_of(4, k);
+		assert_int_equal(journal_add_accepted(j, k, 5, k), TCW_OK);
+		assert_int_equal(journal_add_answered(j, k, k), TCW_OK);
+		journal_close(&j, 0);
+		flip(1, which ? 88 + 12 + 63 : 12 + 71);
+		assert_int_equal(journal_open(g_base, &g_sink, &j, &found, err, sizeof(err)),
+		                 TCW_ERR_INVALID_PARAM);
+		snprintf(want, sizeof(want), "%s: corrupt journal record at byte %d", file_of(1),
+		         which ? 88 : 0);
+		assert_string_equal(err, want);
+	}
+	/* an accepted record with another payload size */
+	clean();
+	j = open_ok(0, 0, 0);
+	assert_int_equal(journal_add_accepted(j, k, 5, k), TCW_OK);
+	assert_int_equal(journal_add_id(j, k, 5), TCW_OK);
+	journal_close(&j, 0);
+	flip(1, 8);
+	assert_int_equal(journal_open(g_base, &g_sink, &j, &found, err, sizeof(err)),
+	                 TCW_ERR_INVALID_PARAM);
+	/* a type this worker does not know: said so */
+	two_records();
+	flip(1, 56 + 4); /* 2 -> 0x12 */
+	assert_int_equal(journal_open(g_base, &g_sink, &j, &found, err, sizeof(err)),
+	                 TCW_ERR_INVALID_PARAM);
+	snprintf(want, sizeof(want),
+	         "%s: journal record of unknown type 18 at byte 56 (written by a newer tcworker?)",
+	         file_of(1));
+	assert_string_equal(err, want);
+	/* an accepted record cut short by the kill: torn, the rest counts */
+	two_records();
+	j = open_ok(1, 2, 0);
+	key_of(5, k);
+	assert_int_equal(journal_add_accepted(j, k, 7, k), TCW_OK);
+	journal_close(&j, 0);
+	assert_int_equal(truncate(file_of(2), 50), 0);
+	g_got[0] = '\0';
+	j = open_ok(2, 2, 1);
+	assert_string_equal(g_got, "id 7 5\nreply 7 7 6 abc\n");
+	journal_close(&j, 1);
+}
+
 /* Files that are not journals are left alone; a missing folder fails. */
 static void test_names(void **state)
 {
@@ -336,9 +432,8 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_torn_and_corrupt),
-	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_torn_and_corrupt),
+	    cmocka_unit_test(test_pending_records), cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_stored_reply.c - the processor's kept replies: exact resubmissions of results and
- * errors, the request hash of both parsers' paths, what is not kept, hook failures. */
+ * errors, the request hash of both parsers' paths, what is not kept, hook failures, the
+ * replay check with the request identity (an interrupted order run again). */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -25,23 +26,45 @@ static struct {
 	int seen_count, seen_calls;
 	struct slot kept[SLOTS];
 	int kept_count, store_calls, stored_calls;
-	int stored_answer; /* forced stored_reply answer when not 0 */
-	uint8_t asked[32];  /* the request identity of the last lookup */
+	int stored_answer;   /* forced stored_reply answer when not 0 */
+	uint8_t asked[32];   /* the request identity of the last lookup */
+	int request_calls;   /* seen_request calls */
+	uint8_t checked[32]; /* the request identity seen_request got */
+	int rerun;           /* seen_request lets a recorded id run again */
 } g;
-static int g_runs, g_fail;
+static int g_runs, g_fail, g_with_request;
 static struct tcw_keys *g_keys;
 static json_object *g_vectors;
 
-static int hook_seen(void *ctx, const char *id, size_t len)
+/* Records id in g.seen: TCW_OK, or TCW_ERR_DUPLICATE when it is there. */
+static int record_id(const char *id, size_t len)
 {
-	(void)ctx;
-	g.seen_calls++;
 	for (int i = 0; i < g.seen_count; i++)
 		if (strcmp(g.seen[i], id) == 0)
 			return TCW_ERR_DUPLICATE;
 	assert_true(g.seen_count < SLOTS && len < sizeof(g.seen[0]));
 	memcpy(g.seen[g.seen_count++], id, len + 1);
 	return TCW_OK;
+}
+
+static int hook_seen(void *ctx, const char *id, size_t len)
+{
+	(void)ctx;
+	g.seen_calls++;
+	return record_id(id, len);
+}
+
+/* seen_request: as seen; with g.rerun an id recorded before runs again
+ * (an interrupted order claimed by its exact resubmission). */
+static int hook_seen_request(void *ctx, const char *id, size_t len, const uint8_t request[32])
+{
+	int rc;
+
+	(void)ctx;
+	g.request_calls++;
+	memcpy(g.checked, request, 32);
+	rc = record_id(id, len);
+	return rc == TCW_ERR_DUPLICATE && g.rerun ? TCW_OK : rc;
 }
 
 static int hook_stored(void *ctx, const char *id, size_t len, const uint8_t request[32],
@@ -161,7 +184,8 @@ static char *run(const char *inner, int outer_id, int as_object, int hooks)
 	                          .signup_json = "{}",
 	                          .seen = hook_seen,
 	                          .stored_reply = hooks ? hook_stored : NULL,
-	                          .store_reply = hooks ? hook_store : NULL};
+	                          .store_reply = hooks ? hook_store : NULL,
+	                          .seen_request = g_with_request ? hook_seen_request : NULL};
 	json_object *outer = json_object_new_object();
 	char *frame, *reply = NULL;
 	size_t size = 0;
@@ -303,12 +327,65 @@ static void test_not_kept(void **state)
 	free(text);
 }
 
+/* With seen_request, the replay check of a request sent as a string gets
+ * its identity instead of seen; a recorded id it lets through runs again
+ * and its new reply is kept; without an identity seen is asked. */
+static void test_seen_request(void **state)
+{
+	char *text = inner_text("hello_session_key", "\"1\"", NULL), *reply, *first;
+	const char *wo_id =
+	    tu_str(tu_member(tu_request_vector(g_vectors, "hello_session_key"), "request_params"),
+	           "workOrderId");
+	(void)state;
+	reset();
+	g_with_request = 1;
+	first = run(text, 1, 0, 1);
+	assert_true(is_result(first));
+	assert_int_equal(g.request_calls, 1);
+	assert_int_equal(g.seen_calls, 0);
+	assert_memory_equal(g.checked, g.kept[0].request, 32);
+	assert_memory_equal(g.checked, g.asked, 32);
+	free(first);
+	/* an interrupted order: the id recorded, no reply kept */
+	reset();
+	g_with_request = 1;
+	assert_int_equal(record_id(wo_id, strlen(wo_id)), TCW_OK);
+	reply = run(text, 1, 0, 1);
+	assert_non_null(strstr(reply, "\"message\":\"Duplicate work order\""));
+	assert_int_equal(g_runs, 0);
+	assert_int_equal(g.store_calls, 0);
+	free(reply);
+	g.rerun = 1;
+	first = run(text, 1, 0, 1);
+	assert_true(is_result(first));
+	assert_int_equal(g_runs, 1);
+	assert_int_equal(g.store_calls, 1);
+	assert_string_equal(g.kept[0].reply, first);
+	/* then its kept reply answers, nothing runs */
+	reply = run(text, 2, 0, 1);
+	assert_string_equal(reply, first);
+	assert_int_equal(g_runs, 1);
+	free(reply);
+	free(first);
+	/* params as an object: no identity, seen is asked */
+	reset();
+	g_with_request = 1;
+	reply = run(text, 1, 1, 1);
+	assert_true(is_result(reply));
+	assert_int_equal(g.seen_calls, 1);
+	assert_int_equal(g.request_calls, 0);
+	free(reply);
+	g_with_request = 0;
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exact_resubmission),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_not_kept),
+	    cmocka_unit_test(test_seen_request),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -159,12 +159,24 @@ void tu_tmpdir(const char *tag, char *dir, size_t size)
 	assert_non_null(mkdtemp(dir));
 }
 
-/* Removes a scratch folder; see testutil.h. */
-void tu_rmtree(const char *dir)
+/* Runs "rm <flags> '<dir><suffix>'" on a scratch folder. */
+static void remove_in(const char *dir, const char *flags, const char *suffix)
 {
 	char cmd[512];
 
 	assert_true(strncmp(dir, "/tmp/tcw-test-", 14) == 0 && !strchr(dir, '\''));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	snprintf(cmd, sizeof(cmd), "rm %s '%s'%s", flags, dir, suffix);
 	assert_int_equal(system(cmd), 0);
+}
+
+/* Removes a scratch folder; see testutil.h. */
+void tu_rmtree(const char *dir)
+{
+	remove_in(dir, "-rf", "");
+}
+
+/* Empties a scratch folder; see testutil.h. */
+void tu_empty_dir(const char *dir)
+{
+	remove_in(dir, "-f", "/*");
 }

@@ -46,5 +46,8 @@ char *tu_compressed_pem(const char *pem);
 void tu_tmpdir(const char *tag, char *dir, size_t size);
 /* Removes dir and everything in it; fails the test otherwise. */
 void tu_rmtree(const char *dir);
+/* Removes the files in the scratch folder dir (keeps dir); fails the test
+ * otherwise. */
+void tu_empty_dir(const char *dir);
 
 #endif
