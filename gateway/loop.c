@@ -39,7 +39,6 @@ struct gw_loop {
 	pthread_mutex_t mu; /* guards posts */
 	struct post *head, *tail;
 	int64_t drain_until_ms; /* SIGTERM: dispatching ends by then, 0 = running */
-	int stopped;
 };
 
 static _Thread_local int t_in_loop;
@@ -236,13 +235,14 @@ static void *loop_main(void *arg)
 		    (++batch.turns >= GATHER_TURNS || gw_mono_ms() - batch.since_ms >= GATHER_MS ||
 		     l->drain_until_ms))
 			commit_and_release(g, &batch);
+		else
+			gw_http_run(g->http, 1); /* answers that needed no commit */
 		if (l->drain_until_ms &&
 		    (gw_dispatch_idle(g) || gw_mono_ms() >= l->drain_until_ms) &&
 		    !store_has_queued(g->store))
 			break;
 	}
 	gw_dispatch_requeue(g);
-	l->stopped = 1;
 	return NULL;
 }
 

@@ -125,21 +125,27 @@ static void lead(struct store *s, struct store_op **av, size_t *an)
 	}
 }
 
+/* Appends op to a queue (s->mu held). */
+static void enqueue(struct store_op **head, struct store_op **tail, struct store_op *op)
+{
+	op->rc = TCW_OK;
+	op->next = NULL;
+	op->done = 0;
+	if (*tail)
+		(*tail)->next = op;
+	else
+		*head = op;
+	*tail = op;
+}
+
 /* Queues a synchronous op and returns once it is durable: the caller leads
  * the next transaction itself when nobody else is committing, else waits
  * for the running one and then joins or leads the next (group commit
  * without a thread of its own, so no hand-off to one). */
 static int exec_op(struct store *s, struct store_op *op)
 {
-	op->rc = TCW_OK;
-	op->next = NULL;
-	op->done = 0;
 	pthread_mutex_lock(&s->mu);
-	if (s->tail)
-		s->tail->next = op;
-	else
-		s->head = op;
-	s->tail = op;
+	enqueue(&s->head, &s->tail, op);
 	while (!op->done) {
 		if (s->committing)
 			pthread_cond_wait(&s->batch_done, &s->mu);
@@ -153,15 +159,8 @@ static int exec_op(struct store *s, struct store_op *op)
 /* Queues an asynchronous op for the next store_flush. */
 static void queue_async(struct store *s, struct store_op *op)
 {
-	op->rc = TCW_OK;
-	op->next = NULL;
-	op->done = 0;
 	pthread_mutex_lock(&s->mu);
-	if (s->atail)
-		s->atail->next = op;
-	else
-		s->ahead = op;
-	s->atail = op;
+	enqueue(&s->ahead, &s->atail, op);
 	pthread_mutex_unlock(&s->mu);
 }
 

@@ -8,7 +8,7 @@
 #include "store.h"
 
 /* The schema version this build writes; migrations[i] moves i → i + 1. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* Receipt status / update type COMPLETED (EEA 7.1): no status update after it. */
 #define STORE_RECEIPT_COMPLETED 1
 /* Update types up to this set the receipt status; above: application data

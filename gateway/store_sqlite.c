@@ -20,8 +20,10 @@ static const char *const g_sql[S_COUNT_STMTS] = {
     [S_SUBMIT] = "INSERT INTO orders(id, worker_id, requester_id, request_hash, request, key_fp,"
                  " state, claimed_by, lease_until, submitted_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
                  " 0, ?7, ?8, ?9) ON CONFLICT(id) DO NOTHING",
-    [S_FINISH] = "UPDATE orders SET state = ?2, result = ?3, claimed_by = NULL,"
-                 " finished_ms = ?4 WHERE id = ?1 AND state = 0",
+    [S_FINISH] = "INSERT INTO results(rid, result) SELECT rowid, ?2 FROM orders"
+                 " WHERE id = ?1 AND state = 0",
+    [S_FINISH_STATE] = "UPDATE orders SET state = ?2, claimed_by = NULL, finished_ms = ?3"
+                       " WHERE rowid = ?1",
     [S_HAS_RECEIPT] = "SELECT 1 FROM receipts WHERE wo_id = ?1",
     [S_UPDATE_COUNT] = "SELECT count(*) FROM receipt_updates WHERE wo_id = ?1",
     [S_ADD_UPDATE] = "INSERT INTO receipt_updates(wo_id, idx, updater_id, update_type,"
@@ -41,13 +43,15 @@ static const char *const g_sql[S_COUNT_STMTS] = {
     [S_PUT_WORKER] = "INSERT OR REPLACE INTO workers(id, name, record, key_fp, owner, status,"
                      " worker_type, organization_id, app_type_ids) VALUES (?1, ?2, ?3, ?4, ?5,"
                      " ?6, ?7, ?8, ?9)",
-    [S_ORDER_STATE] = "SELECT state, result FROM orders WHERE id = ?1",
+    [S_ORDER_STATE] = "SELECT o.state, r.result FROM orders o LEFT JOIN results r"
+                      " ON r.rid = o.rowid WHERE o.id = ?1",
     [S_ADD_RECEIPT] = "INSERT INTO receipts(wo_id, params, verification_key, create_status,"
                       " current_status, worker_service_id, worker_id, requester_id) VALUES"
                       " (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7) ON CONFLICT(wo_id) DO NOTHING",
     [S_RECEIPT_STATUS] = "SELECT current_status FROM receipts WHERE wo_id = ?1",
-    [S_GET_ORDER] = "SELECT id, worker_id, requester_id, request_hash, key_fp, state, result,"
-                    " submitted_ms FROM orders WHERE id = ?1",
+    [S_GET_ORDER] = "SELECT o.id, o.worker_id, o.requester_id, o.request_hash, o.key_fp,"
+                    " o.state, r.result, o.submitted_ms FROM orders o LEFT JOIN results r"
+                    " ON r.rid = o.rowid WHERE o.id = ?1",
     [S_COUNT] = "SELECT state, count(*) FROM orders GROUP BY state",
     [S_GET_WORKER] = "SELECT id, name, record, key_fp, owner, status FROM workers WHERE id = ?1",
     [S_LOOKUP_WORKERS] = "SELECT id FROM workers WHERE (?1 IS NULL OR worker_type = ?1) AND"
@@ -295,15 +299,22 @@ static int op_finish(struct sq *q, struct store *s, struct store_op *op)
 
 	if (!st)
 		return -1;
+	/* the result row goes in only while the order is queued: the first wins */
 	sq_bind_s(st, 1, op->id);
-	sqlite3_bind_int(st, 2, op->state);
-	sq_bind_s(st, 3, op->text);
-	sqlite3_bind_int64(st, 4, store_now_ms());
+	sq_bind_s(st, 2, op->text);
 	if (step_done(&q->writer, st) < 0)
 		return -1;
 	op->changed = sqlite3_changes(q->writer.db) > 0;
 	if (!op->changed)
 		return 0;
+	st = sq_stmt(&q->writer, S_FINISH_STATE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(q->writer.db));
+	sqlite3_bind_int(st, 2, op->state);
+	sqlite3_bind_int64(st, 3, store_now_ms());
+	if (step_done(&q->writer, st) < 0)
+		return -1;
 	st = sq_stmt(&q->writer, S_HAS_RECEIPT);
 	if (!st)
 		return -1;

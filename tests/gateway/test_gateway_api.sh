@@ -17,7 +17,7 @@ WORKER_EP=$ENDPOINT
 start_gw --worker "$W=$WORKER_EP" --db "sqlite:$DB" --keys-file "$TEST_TMP/gw.keys" \
 	--admin-socket "$ADMIN"
 expect_grep "$GW_LOG" "worker $W = $WORKER_EP, workerId $WID" "workerId = SHA-256(name)"
-expect_grep "$GW_LOG" "store $DB: schema migrated to version 2" "schema created"
+expect_grep "$GW_LOG" "store $DB: schema migrated to version 3" "schema created"
 
 # 1. tcclient through the gateway: the reference orders, verified.
 OUT="$TEST_TMP/client.out" ERR="$TEST_TMP/client.err" RC=0
@@ -159,15 +159,28 @@ run_gw_fg --max-in-flight 0
 [ "$RC" -eq 2 ] || fail "bad flag: exit $RC"
 expect_grep "$ERR" "^tcgateway: --max-in-flight: invalid value '0' \(expected an integer from 1 to 4096\)$" "flag error"
 
-# 7. Migrations: a version-1 file is migrated; a newer one is refused.
-sqlite3 "$DB" "DROP INDEX receipts_requester; DROP INDEX receipts_worker; DELETE FROM schema_version WHERE version = 2"
+# 7. Migrations: a version-1 file (results in the orders' rows, as versions
+# 1 and 2 kept them) is migrated to 2 and 3 and keeps its results; a newer
+# file is refused.
+final=$(sqlite3 "$DB" 'SELECT count(*) FROM orders WHERE state != 0')
+done_id=$(sqlite3 "$DB" 'SELECT id FROM orders WHERE state = 1 LIMIT 1')
+[ "$final" -gt 0 ] && [ -n "$done_id" ] || fail "final orders before the migration"
+sqlite3 "$DB" "UPDATE orders SET result = (SELECT result FROM results WHERE rid = orders.rowid);
+	DROP TABLE results; DROP INDEX receipts_requester; DROP INDEX receipts_worker;
+	DELETE FROM schema_version WHERE version >= 2"
 start_gw --db "sqlite:$DB"
 expect_grep "$GW_LOG" "store $DB: schema migrated to version 2" "v1 -> v2"
+expect_grep "$GW_LOG" "store $DB: schema migrated to version 3" "v2 -> v3"
 expect_no_grep "$GW_LOG" "migrated to version 1" "v1 kept"
+rpc "$GW_URL" WorkOrderGetResult "{\"workOrderId\":\"$done_id\"}" | grep -q '"result":{' ||
+	fail "a result kept across the migration"
 stop_gw
 [ "$(sqlite3 "$DB" 'SELECT count(*) FROM orders')" = 11 ] || fail "orders kept across the migration"
+[ "$(sqlite3 "$DB" 'SELECT count(*) FROM results')" = "$final" ] || fail "results moved to their table"
+[ "$(sqlite3 "$DB" 'SELECT count(*) FROM orders WHERE result IS NOT NULL')" = 0 ] ||
+	fail "results left in the orders' rows"
 sqlite3 "$DB" "INSERT INTO schema_version VALUES (99)"
 run_gw_fg --db "sqlite:$DB"
 [ "$RC" -eq 2 ] || fail "newer schema: exit $RC"
-expect_grep "$ERR" "schema version 99 is newer than this tcgateway \(2\); refusing to use it" "newer schema"
+expect_grep "$ERR" "schema version 99 is newer than this tcgateway \(3\); refusing to use it" "newer schema"
 note "ok"
