@@ -26,10 +26,13 @@ const uint8_t *tcwi_keys_fingerprint(const struct tcw_keys *k);
  * (NULL: none). key gets the unwrapped key or, when ct does not unwrap to
  * 32 bytes, a random substitute: *rejected says which (secret: fold it
  * into the order's integrity verdict, never branch on it early), *cached
- * whether it came from the cache. Same work, and the same caching, for
- * both outcomes. TCW_OK, or TCW_ERR_NOMEM / the RNG's error. */
+ * whether it came from the cache and was sent before by another order:
+ * owner (a request hash, or NULL) is recorded with a fresh unwrap, and a
+ * hit for the same owner sets *cached to 0. Same work, and the same
+ * caching, for both outcomes. TCW_OK, or TCW_ERR_NOMEM / the RNG's error. */
 int tcwi_unwrap(const struct tcw_keys *k, struct tcw_key_cache *c, const uint8_t *ct, size_t n,
-                uint8_t key[TCW_AES_KEY_SIZE], int *rejected, int *cached);
+                const uint8_t *owner, uint8_t key[TCW_AES_KEY_SIZE], int *rejected,
+                int *cached);
 /* Replaces a cache's CLOCK_MONOTONIC (nanoseconds; NULL = the real one);
  * for tests. */
 void tcwi_key_cache_set_clock(struct tcw_key_cache *c, uint64_t (*clock)(void));

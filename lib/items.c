@@ -207,7 +207,7 @@ int tcwi_item_unwrap(const struct tcwi_session *s, struct tcwi_item *it)
 	                strlen(it->text.dek), &wrapped, &wrapped_size);
 	if (ret < 0)
 		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTEGRITY;
-	ret = tcwi_unwrap(s->keys, s->cache, wrapped, wrapped_size, it->dek, &it->dek_rejected,
+	ret = tcwi_unwrap(s->keys, s->cache, wrapped, wrapped_size, NULL, it->dek, &it->dek_rejected,
 	                  &cached);
 	tcw_free_secret(wrapped, wrapped_size);
 	if (ret < 0) {

@@ -20,9 +20,11 @@
 struct kc_entry {
 	uint8_t tag[TAG_SIZE];         /* SHA-256(key fingerprint || ciphertext) */
 	uint8_t key[TCW_AES_KEY_SIZE]; /* unwrapped key, or its random substitute */
+	uint8_t owner[TCW_SHA256_SIZE]; /* request hash of the order that unwrapped it */
 	uint64_t time_ns;              /* CLOCK_MONOTONIC of the unwrap */
 	uint32_t next;                 /* next slot + 1 in the same bucket */
 	uint8_t rejected;              /* the ciphertext did not unwrap */
+	uint8_t has_owner;             /* owner is set */
 };
 
 struct tcw_key_cache {
@@ -181,9 +183,11 @@ static void expire(struct tcw_key_cache *c, uint64_t now)
 	}
 }
 
-/* The cached unwrap of tag: 1 with key and *rejected set, 0 when none. */
+/* The cached unwrap of tag: 1 with key and *rejected set, 0 when none;
+ * *same_owner says whether owner (NULL: none) unwrapped it. */
 static int cache_get(struct tcw_key_cache *c, const uint8_t tag[TAG_SIZE],
-                     uint8_t key[TCW_AES_KEY_SIZE], int *rejected)
+                     const uint8_t *owner, uint8_t key[TCW_AES_KEY_SIZE], int *rejected,
+                     int *same_owner)
 {
 	struct kc_entry *e;
 	int hit = 0;
@@ -195,6 +199,7 @@ static int cache_get(struct tcw_key_cache *c, const uint8_t tag[TAG_SIZE],
 	if (e) {
 		memcpy(key, e->key, TCW_AES_KEY_SIZE);
 		*rejected = e->rejected;
+		*same_owner = owner && e->has_owner && memcmp(e->owner, owner, TCW_SHA256_SIZE) == 0;
 		c->stats.hits++;
 		hit = 1;
 	} else {
@@ -205,7 +210,7 @@ static int cache_get(struct tcw_key_cache *c, const uint8_t tag[TAG_SIZE],
 }
 
 /* Remembers an unwrap (the oldest entry makes room when full). */
-static void cache_put(struct tcw_key_cache *c, const uint8_t tag[TAG_SIZE],
+static void cache_put(struct tcw_key_cache *c, const uint8_t tag[TAG_SIZE], const uint8_t *owner,
                       const uint8_t key[TCW_AES_KEY_SIZE], int rejected)
 {
 	struct kc_entry *e;
@@ -229,6 +234,9 @@ static void cache_put(struct tcw_key_cache *c, const uint8_t tag[TAG_SIZE],
 	memcpy(e->tag, tag, TAG_SIZE);
 	memcpy(e->key, key, TCW_AES_KEY_SIZE);
 	e->rejected = (uint8_t)rejected;
+	e->has_owner = owner != NULL;
+	if (owner)
+		memcpy(e->owner, owner, TCW_SHA256_SIZE);
 	/* a clock cannot go back, but keep the ring ordered regardless */
 	e->time_ns = c->count && c->ring[(slot + c->cap - 1) % c->cap].time_ns > now
 	                 ? c->ring[(slot + c->cap - 1) % c->cap].time_ns
@@ -265,11 +273,11 @@ int tcwi_key_cache_clean(struct tcw_key_cache *c)
  * error queue cleared either way, and both outcomes are cached alike.
  */
 int tcwi_unwrap(const struct tcw_keys *k, struct tcw_key_cache *c, const uint8_t *ct, size_t n,
-                uint8_t key[TCW_AES_KEY_SIZE], int *rejected, int *cached)
+                const uint8_t *owner, uint8_t key[TCW_AES_KEY_SIZE], int *rejected, int *cached)
 {
 	uint8_t tag[TAG_SIZE], sub[TCW_AES_KEY_SIZE], dec[TCW_AES_KEY_SIZE], mask;
 	size_t got = 0;
-	int ret, ok;
+	int ret, ok, same_owner = 0;
 
 	*cached = 0;
 	if (c) {
@@ -281,8 +289,9 @@ int tcwi_unwrap(const struct tcw_keys *k, struct tcw_key_cache *c, const uint8_t
 		EVP_MD_CTX_free(md);
 		if (!ok)
 			return TCW_ERR_NOMEM;
-		if (cache_get(c, tag, key, rejected)) {
-			*cached = 1;
+		if (cache_get(c, tag, owner, key, rejected, &same_owner)) {
+			/* an exact copy of the order that unwrapped it sent it once */
+			*cached = !same_owner;
 			return TCW_OK;
 		}
 	}
@@ -300,6 +309,6 @@ int tcwi_unwrap(const struct tcw_keys *k, struct tcw_key_cache *c, const uint8_t
 	tcw_wipe(dec, sizeof(dec));
 	tcw_wipe(sub, sizeof(sub));
 	if (c)
-		cache_put(c, tag, key, *rejected);
+		cache_put(c, tag, owner, key, *rejected);
 	return TCW_OK;
 }

@@ -72,7 +72,7 @@ static void unwrap(struct tcw_key_cache *c, const uint8_t *ct, size_t n, uint8_t
 {
 	int rejected = -1, cached = -1;
 
-	assert_int_equal(tcwi_unwrap(g_k2048, c, ct, n, key, &rejected, &cached), TCW_OK);
+	assert_int_equal(tcwi_unwrap(g_k2048, c, ct, n, NULL, key, &rejected, &cached), TCW_OK);
 	assert_int_equal(rejected, want_rejected);
 	assert_int_equal(cached, want_cached);
 }
@@ -116,6 +116,43 @@ static void test_hit_and_miss(void **state)
 	/* without a cache: always the RSA path */
 	unwrap(NULL, ct, n, got, 0, 0);
 	assert_memory_equal(got, want, 32);
+	free(ct);
+	tcw_key_cache_free(&c);
+}
+
+/* A hit is "sent before" (cached) unless it is for the request hash that
+ * unwrapped the key: the same order again. No owner: always sent before. */
+static void test_owner(void **state)
+{
+	struct tcw_key_cache *c = cache(16, 300);
+	uint8_t want[32], got[32], rh1[32], rh2[32], *ct;
+	size_t n = 0;
+	int rejected = -1, cached = -1;
+	(void)state;
+	key_of(9, want);
+	memset(rh1, 0xa1, sizeof(rh1));
+	memset(rh2, 0xa1, sizeof(rh2));
+	rh2[31] = 0xa2;
+	ct = wrap(want, &n);
+	assert_int_equal(tcwi_unwrap(g_k2048, c, ct, n, rh1, got, &rejected, &cached), TCW_OK);
+	assert_int_equal(cached, 0);
+	assert_int_equal(tcwi_unwrap(g_k2048, c, ct, n, rh1, got, &rejected, &cached), TCW_OK);
+	assert_int_equal(cached, 0);
+	assert_memory_equal(got, want, 32);
+	assert_int_equal(tcwi_unwrap(g_k2048, c, ct, n, rh2, got, &rejected, &cached), TCW_OK);
+	assert_int_equal(cached, 1);
+	assert_int_equal(tcwi_unwrap(g_k2048, c, ct, n, NULL, got, &rejected, &cached), TCW_OK);
+	assert_int_equal(cached, 1);
+	assert_memory_equal(got, want, 32);
+	assert_int_equal(tcw_key_cache_get_stats(c).hits, 3);
+	assert_int_equal(tcw_key_cache_get_stats(c).misses, 1);
+	free(ct);
+	/* a key unwrapped without an owner is sent before for everyone */
+	key_of(10, want);
+	ct = wrap(want, &n);
+	unwrap(c, ct, n, got, 0, 0);
+	assert_int_equal(tcwi_unwrap(g_k2048, c, ct, n, rh1, got, &rejected, &cached), TCW_OK);
+	assert_int_equal(cached, 1);
 	free(ct);
 	tcw_key_cache_free(&c);
 }
@@ -227,7 +264,7 @@ static void test_keys_apart(void **state)
 	key_of(3, key);
 	ct = wrap(key, &n);
 	unwrap(c, ct, n, got, 0, 0);
-	assert_int_equal(tcwi_unwrap(g_k3072, c, ct, n, got, &rejected, &cached), TCW_OK);
+	assert_int_equal(tcwi_unwrap(g_k3072, c, ct, n, NULL, got, &rejected, &cached), TCW_OK);
 	assert_int_equal(cached, 0);
 	assert_int_equal(rejected, 1);
 	assert_memory_not_equal(got, key, 32);
@@ -252,7 +289,7 @@ static void *race(void *arg)
 			int rejected = 1, cached = 0;
 
 			key_of((uint8_t)(i + 1), want);
-			if (tcwi_unwrap(g_k2048, r->c, r->ct[i], r->n[i], got, &rejected,
+			if (tcwi_unwrap(g_k2048, r->c, r->ct[i], r->n[i], NULL, got, &rejected,
 			                &cached) != TCW_OK ||
 			    rejected || memcmp(got, want, 32) != 0)
 				r->bad++;
@@ -300,7 +337,7 @@ int main(void)
 	    cmocka_unit_test(test_limits),   cmocka_unit_test(test_hit_and_miss),
 	    cmocka_unit_test(test_rejected), cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_eviction), cmocka_unit_test(test_keys_apart),
-	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_threads),  cmocka_unit_test(test_owner),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -139,6 +139,58 @@ static void test_reused_session_key(void **state)
 	json_object_put(p);
 }
 
+/* The replay hook of test_exact_copies: the first look at an id is lost
+ * to a copy that looked before it (TCW_ERR_DUPLICATE), then the copy that
+ * looks next wins it. */
+static int g_looks;
+static int copy_won_first(void *ctx, const char *work_order_id, size_t len)
+{
+	(void)ctx, (void)work_order_id, (void)len;
+	return g_looks++ == 0 ? TCW_ERR_DUPLICATE : TCW_OK;
+}
+
+/* Two exact copies of a reference-format order at once: the one that
+ * unwrapped the key loses the replay check to the one that found the key
+ * in the cache. That copy is the same order, not a reuse of its key: it
+ * runs and gets the result (no "Invalid parameter: inData[0].iv" kept as
+ * the order's reply). Another order with the same key is still refused,
+ * and without a replay hook every hit counts as a reuse. */
+static void test_exact_copies(void **state)
+{
+	json_object *p, *other, *root = NULL;
+	uint8_t key[32], iv[12];
+	char *reply;
+	(void)state;
+	session_of("hello_session_key", key, iv);
+	g_key_cache = new_cache();
+	g_seen = copy_won_first;
+	g_looks = 0;
+	rec_reset(RUN_HELLO);
+	p = order(NULL, NULL, NO_TEMPLATE);
+	reply = run(p, RUN_HELLO);
+	expect_error(reply, ID1, 2, "Duplicate work order", tu_str(p, "workOrderId"));
+	free(reply);
+	assert_int_equal(g_rec.calls, 0);
+	reply = run(p, RUN_HELLO);
+	assert_non_null(check_result(reply, p, ID1, 1, &root));
+	assert_int_equal(g_rec.calls, 1);
+	free(reply);
+	json_object_put(root);
+	assert_int_equal(tcw_key_cache_get_stats(g_key_cache).misses, 1);
+	assert_int_equal(tcw_key_cache_get_stats(g_key_cache).hits, 1);
+	/* another order (its own workOrderId) under the same key and IV */
+	other = order(NULL, NULL, NO_TEMPLATE);
+	json_object_object_add(other, "workOrderId", json_object_new_string("0x7e57"));
+	reseal(other, key, iv, 0);
+	refused(other, "inData[0].iv");
+	json_object_put(other);
+	/* no replay hook: the exact copy is refused as a reuse */
+	g_seen = NULL;
+	refused(p, "inData[0].iv");
+	json_object_put(p);
+	tcw_key_cache_free(&g_key_cache);
+}
+
 /* Without the cache (--key-cache 0) every order is a first use: the
  * reference format is answered again and again, and so is the reuse
  * format. */
@@ -266,6 +318,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reused_session_key),
+	    cmocka_unit_test(test_exact_copies),
 	    cmocka_unit_test(test_without_cache),
 	    cmocka_unit_test(test_rejected_session_key),
 	    cmocka_unit_test(test_data_keys),

@@ -12,6 +12,7 @@ json_object *g_vectors, *g_keyfile;
 char g_logs[WO_LOG_SIZE];
 const uint8_t zero_iv[TCW_GCM_IV_SIZE];
 struct tcw_key_cache *g_key_cache;
+int (*g_seen)(void *ctx, const char *work_order_id, size_t len);
 
 static void log_sink(int level, const char *message)
 {
@@ -188,7 +189,8 @@ char *run_frame(const struct tcw_keys *k, const char *frame, int with_runner)
 	struct tcw_processor p = {.keys = k,
 	                          .runner = {.run = with_runner ? test_run : NULL, .ctx = &g_rec},
 	                          .signup_json = SIGNUP_JSON,
-	                          .key_cache = g_key_cache};
+	                          .key_cache = g_key_cache,
+	                          .seen = g_seen};
 	char *reply = NULL;
 	size_t size = 0;
 

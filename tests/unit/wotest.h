@@ -36,6 +36,8 @@ extern char g_logs[WO_LOG_SIZE];
 extern const uint8_t zero_iv[TCW_GCM_IV_SIZE];
 /* The unwrap cache run_frame's processor uses (NULL: none, the default). */
 extern struct tcw_key_cache *g_key_cache;
+/* The replay hook run_frame's processor uses (NULL: none, the default). */
+extern int (*g_seen)(void *ctx, const char *work_order_id, size_t len);
 
 /* Forgets what the runner recorded (the logs stay). */
 void rec_clear(enum run_mode mode);
