@@ -164,7 +164,7 @@ expect_grep "$ERR" "^tcgateway: --max-in-flight: invalid value '0' \(expected an
 # file is refused.
 final=$(sqlite3 "$DB" 'SELECT count(*) FROM orders WHERE state != 0')
 done_id=$(sqlite3 "$DB" 'SELECT id FROM orders WHERE state = 1 LIMIT 1')
-[ "$final" -gt 0 ] && [ -n "$done_id" ] || fail "final orders before the migration"
+if [ "$final" -le 0 ] || [ -z "$done_id" ]; then fail "final orders before the migration"; fi
 sqlite3 "$DB" "UPDATE orders SET result = (SELECT result FROM results WHERE rid = orders.rowid);
 	DROP TABLE results; DROP INDEX receipts_requester; DROP INDEX receipts_worker;
 	DELETE FROM schema_version WHERE version >= 2"
