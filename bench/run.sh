@@ -49,6 +49,9 @@ cpu_of() { awk -v t="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / t}' "/pr
 rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # Unique set size (private memory: no page shared with another process), KiB.
 uss_of() { awk '/^Private_(Clean|Dirty):/ {n += $2} END {print n}' "/proc/$1/smaps_rollup"; }
+# Its written private memory (heap, stacks, data: Private_Dirty), KiB. The rest of the USS
+# is clean file pages, private only while no other process maps the same libraries.
+dirty_of() { awk '/^Private_Dirty:/ {n += $2} END {print n}' "/proc/$1/smaps_rollup"; }
 # Starts a worker on a free loopback port and waits until it answers a
 # signup: start_worker ARGS...; sets WPID, EP.
 start_worker() {
@@ -144,6 +147,7 @@ for mode in default replay-off; do
 	start_worker --rsa-bits 2048 "${extra[@]}"
 	idle=$(rss_of "$WPID")
 	idle_uss=$(uss_of "$WPID")
+	idle_dirty=$(dirty_of "$WPID")
 	first=1000 rest=99000
 	[ "$QUICK" = 1 ] && rest=9000
 	"$CLIENT" bench --connect "$EP" --json -n "$first" -c 8 --warmup 0 >"$TMP/m1.json"
@@ -152,15 +156,16 @@ for mode in default replay-off; do
 	rss2=$(rss_of "$WPID")
 	stop_worker
 	"$PY" - "$OUT/memory-$mode.json" "$idle" "$rss1" "$rss2" "$first" "$((first + rest))" \
-		"$idle_uss" "$TMP/m1.json" "$TMP/m2.json" <<'EOF'
+		"$idle_uss" "$idle_dirty" "$TMP/m1.json" "$TMP/m2.json" <<'EOF'
 import json, sys
-fails = sum(json.load(open(p))["failures"] for p in sys.argv[8:10])
+fails = sum(json.load(open(p))["failures"] for p in sys.argv[9:11])
 json.dump({"idle_kib": int(sys.argv[2]), "after_first_kib": int(sys.argv[3]),
            "after_all_kib": int(sys.argv[4]), "first": int(sys.argv[5]),
-           "all": int(sys.argv[6]), "idle_uss_kib": int(sys.argv[7]), "failures": fails},
+           "all": int(sys.argv[6]), "idle_uss_kib": int(sys.argv[7]),
+           "idle_dirty_kib": int(sys.argv[8]), "failures": fails},
           open(sys.argv[1], "w"))
 EOF
-	note "memory ($mode): idle ${idle} KiB (USS ${idle_uss} KiB), after $first orders ${rss1} KiB, after $((first + rest)) ${rss2} KiB"
+	note "memory ($mode): idle ${idle} KiB (USS ${idle_uss} KiB, of it written ${idle_dirty} KiB), after $first orders ${rss1} KiB, after $((first + rest)) ${rss2} KiB"
 done
 
 note "start-up to the first signup answered"
