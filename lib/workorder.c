@@ -315,11 +315,12 @@ static int open_session_key(struct wo *w)
 	if (ret < 0)
 		return ret == TCW_ERR_NOMEM ? ret : TCW_ERR_INTEGRITY;
 	/* an exact copy of the order that unwrapped the key (the same request
-	 * hash) is that order again, not a reuse: the replay cache lets one
-	 * copy run and the others get its reply. Without the replay cache
-	 * every hit counts as a reuse. */
-	ret = tcwi_unwrap(w->s.keys, w->p->key_cache, esk, size, w->p->seen ? w->rh : NULL,
-	                  w->s.key, &w->key_rejected, &w->key_cached);
+	 * hash) is that order again, not a reuse, where the replay check knows
+	 * requests (seen_request): one copy runs, the others get its reply.
+	 * Otherwise every hit counts as a reuse. */
+	ret = tcwi_unwrap(w->s.keys, w->p->key_cache, esk, size,
+	                  w->p->seen_request ? w->rh : NULL, w->s.key, &w->key_rejected,
+	                  &w->key_cached);
 	free(esk);
 	/* a reused session key: an item iv is the only IV it may use */
 	w->s.strict_iv = w->key_cached;

@@ -363,7 +363,9 @@ struct tcw_processor {
 	 * order must not reuse an AES-GCM nonce (protocol.md §12.1): every
 	 * item that uses the session key needs its own iv, not sessionKeyIv,
 	 * and the result needs an outData template per output; otherwise
-	 * "Invalid parameter: <field>". */
+	 * "Invalid parameter: <field>". With seen_request set, an exact copy
+	 * of the order that unwrapped the key (the same request hash) is not
+	 * such a reuse: the replay check lets one copy run. */
 	struct tcw_key_cache *key_cache;
 	/* NULL, or where tcw_process_frame adds the CPU time of its stages
 	 * (benchmarks; one thread at a time, a clock read per stage). */

@@ -139,14 +139,35 @@ static void test_reused_session_key(void **state)
 	json_object_put(p);
 }
 
-/* The replay hook of test_exact_copies: the first look at an id is lost
- * to a copy that looked before it (TCW_ERR_DUPLICATE), then the copy that
- * looks next wins it. */
+/* The hooks of test_exact_copies. seen: no replay cache (every id is new,
+ * as the worker's hook with --replay-cache 0). seen_request: the first look
+ * at an id is lost to a copy that looked before it (TCW_ERR_DUPLICATE),
+ * then the copy that looks next wins it. No reply is kept. */
 static int g_looks;
-static int copy_won_first(void *ctx, const char *work_order_id, size_t len)
+static int no_replay_cache(void *ctx, const char *work_order_id, size_t len)
 {
 	(void)ctx, (void)work_order_id, (void)len;
+	return TCW_OK;
+}
+
+static int copy_won_first(void *ctx, const char *work_order_id, size_t len,
+                          const uint8_t request[TCW_SHA256_SIZE])
+{
+	(void)ctx, (void)work_order_id, (void)len, (void)request;
 	return g_looks++ == 0 ? TCW_ERR_DUPLICATE : TCW_OK;
+}
+
+static int nothing_kept(void *ctx, const char *work_order_id, size_t len,
+                        const uint8_t request[TCW_SHA256_SIZE], char **reply, size_t *size)
+{
+	(void)ctx, (void)work_order_id, (void)len, (void)request, (void)reply, (void)size;
+	return 1;
+}
+
+static void keep_nothing(void *ctx, const char *work_order_id, size_t len,
+                         const uint8_t request[TCW_SHA256_SIZE], const char *reply, size_t size)
+{
+	(void)ctx, (void)work_order_id, (void)len, (void)request, (void)reply, (void)size;
 }
 
 /* Two exact copies of a reference-format order at once: the one that
@@ -154,7 +175,8 @@ static int copy_won_first(void *ctx, const char *work_order_id, size_t len)
  * in the cache. That copy is the same order, not a reuse of its key: it
  * runs and gets the result (no "Invalid parameter: inData[0].iv" kept as
  * the order's reply). Another order with the same key is still refused,
- * and without a replay hook every hit counts as a reuse. */
+ * and so is the copy when the replay check does not know requests (no
+ * seen_request: the worker without its replay cache). */
 static void test_exact_copies(void **state)
 {
 	json_object *p, *other, *root = NULL;
@@ -163,7 +185,10 @@ static void test_exact_copies(void **state)
 	(void)state;
 	session_of("hello_session_key", key, iv);
 	g_key_cache = new_cache();
-	g_seen = copy_won_first;
+	g_seen = no_replay_cache;
+	g_seen_request = copy_won_first;
+	g_stored_reply = nothing_kept;
+	g_store_reply = keep_nothing;
 	g_looks = 0;
 	rec_reset(RUN_HELLO);
 	p = order(NULL, NULL, NO_TEMPLATE);
@@ -171,6 +196,7 @@ static void test_exact_copies(void **state)
 	expect_error(reply, ID1, 2, "Duplicate work order", tu_str(p, "workOrderId"));
 	free(reply);
 	assert_int_equal(g_rec.calls, 0);
+	assert_int_equal(g_looks, 1);
 	reply = run(p, RUN_HELLO);
 	assert_non_null(check_result(reply, p, ID1, 1, &root));
 	assert_int_equal(g_rec.calls, 1);
@@ -184,10 +210,13 @@ static void test_exact_copies(void **state)
 	reseal(other, key, iv, 0);
 	refused(other, "inData[0].iv");
 	json_object_put(other);
-	/* no replay hook: the exact copy is refused as a reuse */
-	g_seen = NULL;
+	/* a replay check that does not know requests: a reuse like any other */
+	g_seen_request = NULL;
 	refused(p, "inData[0].iv");
 	json_object_put(p);
+	g_seen = NULL;
+	g_stored_reply = NULL;
+	g_store_reply = NULL;
 	tcw_key_cache_free(&g_key_cache);
 }
 

@@ -13,6 +13,13 @@ char g_logs[WO_LOG_SIZE];
 const uint8_t zero_iv[TCW_GCM_IV_SIZE];
 struct tcw_key_cache *g_key_cache;
 int (*g_seen)(void *ctx, const char *work_order_id, size_t len);
+int (*g_seen_request)(void *ctx, const char *work_order_id, size_t len,
+                      const uint8_t request_sha256[TCW_SHA256_SIZE]);
+int (*g_stored_reply)(void *ctx, const char *work_order_id, size_t len,
+                      const uint8_t request_sha256[TCW_SHA256_SIZE], char **reply, size_t *size);
+void (*g_store_reply)(void *ctx, const char *work_order_id, size_t len,
+                      const uint8_t request_sha256[TCW_SHA256_SIZE], const char *reply,
+                      size_t size);
 
 static void log_sink(int level, const char *message)
 {
@@ -190,7 +197,10 @@ char *run_frame(const struct tcw_keys *k, const char *frame, int with_runner)
 	                          .runner = {.run = with_runner ? test_run : NULL, .ctx = &g_rec},
 	                          .signup_json = SIGNUP_JSON,
 	                          .key_cache = g_key_cache,
-	                          .seen = g_seen};
+	                          .seen = g_seen,
+	                          .seen_request = g_seen_request,
+	                          .stored_reply = g_stored_reply,
+	                          .store_reply = g_store_reply};
 	char *reply = NULL;
 	size_t size = 0;
 

@@ -36,8 +36,17 @@ extern char g_logs[WO_LOG_SIZE];
 extern const uint8_t zero_iv[TCW_GCM_IV_SIZE];
 /* The unwrap cache run_frame's processor uses (NULL: none, the default). */
 extern struct tcw_key_cache *g_key_cache;
-/* The replay hook run_frame's processor uses (NULL: none, the default). */
+/* The replay and kept-reply hooks run_frame's processor uses (NULL: none,
+ * the default); seen_request is used only with the other three. */
 extern int (*g_seen)(void *ctx, const char *work_order_id, size_t len);
+extern int (*g_seen_request)(void *ctx, const char *work_order_id, size_t len,
+                             const uint8_t request_sha256[TCW_SHA256_SIZE]);
+extern int (*g_stored_reply)(void *ctx, const char *work_order_id, size_t len,
+                             const uint8_t request_sha256[TCW_SHA256_SIZE], char **reply,
+                             size_t *size);
+extern void (*g_store_reply)(void *ctx, const char *work_order_id, size_t len,
+                             const uint8_t request_sha256[TCW_SHA256_SIZE], const char *reply,
+                             size_t size);
 
 /* Forgets what the runner recorded (the logs stay). */
 void rec_clear(enum run_mode mode);
