@@ -3,7 +3,8 @@
 # test_session_reuse.sh - tcclient --session-reuse against a worker with its unwrap
 # cache (default) and without (--key-cache 0): submit and bench, every reply verified;
 # an independent Python peer reusing a session key meets the nonce rules; the
-# --key-cache flags and INI keys.
+# --key-cache flags and INI keys; an exact copy of a reference-format order with and
+# without the replay cache.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -85,6 +86,34 @@ peer.close()
 EOF
 echo "reuse peer ok" | expect_file "$TEST_TMP/peer.out" "reuse peer"
 stop_worker
+
+# 2b. An exact copy of a reference-format order (one key and IV for
+# everything): the default worker answers it with the kept reply; without the
+# replay cache it would run again under the cached key, so it is refused.
+for mode in default replay-off; do
+	if [ "$mode" = default ]; then start_worker --rsa-bits 2048; else
+		start_worker --rsa-bits 2048 --replay-cache 0; fi
+	"$PYTHON" - "$ENDPOINT" "$mode" <<'EOF' >"$TEST_TMP/copy.out" 2>&1 || { cat "$TEST_TMP/copy.out" >&2; fail "exact copy, $mode"; }
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["TCW_SOURCE_DIR"], "tests/integration"))
+from woclient import Order, Peer, error
+
+peer = Peer(sys.argv[1])
+o = Order(peer, "python-hello", ["copy"], key=os.urandom(32), iv=os.urandom(12))
+first = o.submit()
+assert o.check_result(first) == [b"Hello copy"]
+again = o.submit()
+if sys.argv[2] == "default":
+    assert again == first, again
+else:
+    want = error(2, "Invalid parameter: inData[0].iv", "1", o.params["workOrderId"])
+    assert again == want, again
+print("exact copy ok")
+peer.close()
+EOF
+	echo "exact copy ok" | expect_file "$TEST_TMP/copy.out" "exact copy, $mode"
+	stop_worker
+done
 
 # 3. --key-cache 0 (INI): every order RSA-decrypted, still answered; the
 # peer's reuse orders are first uses then.
