@@ -27,13 +27,17 @@
  * them. A deferral seen here would be a reply nobody can ever send, so it
  * fails the input.
  *
- * What must hold for every input: gw_rpc returns one reply (the empty text
- * only for notifications and batches of them), which is UTF-8 and one JSON
- * object or, for a batch, an array of at most RPC_MAX_BATCH objects; each
- * has "jsonrpc":"2.0", an "id" and exactly one of "result" / "error"; an
- * error has an integer code from rpc.h's fixed set and a non-empty message;
- * a single request's valid id is echoed; no crash, leak or undefined
- * behaviour (ASan, LSan, UBSan).
+ * What must hold for every input: gw_rpc returns one reply, which is UTF-8
+ * and one JSON object or, for a batch, an array of objects; each has
+ * "jsonrpc":"2.0", an "id" and exactly one of "result" / "error"; an error
+ * has an integer code from rpc.h's fixed set, a non-empty message and no
+ * data but {"workOrderId"}. Which reply, exactly (the harness reads the
+ * body as the front must): the parse error with id null for a body that is
+ * not one UTF-8 strict JSON text; the invalid request error for an empty or
+ * oversized batch; otherwise one reply per request that is not a
+ * notification (none at all: the empty text), in order, each with the
+ * request's id when that may be echoed, else null. No crash, leak or
+ * undefined behaviour (ASan, LSan, UBSan).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -136,7 +140,8 @@ static void put_signup_worker(void)
 static void register_admin_worker(void)
 {
 	static const char req[] =
-	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"WorkerRegister\",\"params\":{\"workerId\":\"" ADMIN_WORKER
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"WorkerRegister\",\"params\":{\"workerId\":"
+	    "\"" ADMIN_WORKER
 	    "\",\"workerType\":1,\"organizationId\":\"0f0f0f0f\",\"applicationTypeId\":"
 	    "[\"a1a1\",\"b2b2\"],\"details\":{\"workOrderSyncUri\":\"\"}}}";
 	size_t len = 0;
@@ -220,9 +225,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static int code_known(int64_t code)
 {
 	static const int known[] = {
-	    RPC_SUCCESS,        RPC_UNKNOWN_ERROR,    RPC_INVALID_PARAMETER, RPC_ACCESS_DENIED,
-	    RPC_INVALID_SIGNATURE, RPC_PENDING,       RPC_BUSY,              RPC_PARSE_ERROR,
-	    RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_INVALID_PARAMS,
+	    RPC_SUCCESS,
+	    RPC_UNKNOWN_ERROR,
+	    RPC_INVALID_PARAMETER,
+	    RPC_ACCESS_DENIED,
+	    RPC_INVALID_SIGNATURE,
+	    RPC_PENDING,
+	    RPC_BUSY,
+	    RPC_PARSE_ERROR,
+	    RPC_INVALID_REQUEST,
+	    RPC_METHOD_NOT_FOUND,
+	    RPC_INVALID_PARAMS,
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -239,25 +252,27 @@ static void check_one(json_object *r, const char *text)
 
 	if (!json_object_is_type(r, json_type_object))
 		fz_fail("a reply member is not an object: %.200s", text);
-	if (!json_object_object_get_ex(r, "jsonrpc", &v) || !json_object_is_type(v, json_type_string) ||
+	if (!json_object_object_get_ex(r, "jsonrpc", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), "2.0") != 0)
 		fz_fail("reply without \"jsonrpc\":\"2.0\": %.200s", text);
 	if (!json_object_object_get_ex(r, "id", &v))
 		fz_fail("reply without an id: %.200s", text);
-	if (v && !json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int) &&
-	    !json_object_is_type(v, json_type_double))
+	if (v && !json_object_is_type(v, json_type_string) &&
+	    !json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
 		fz_fail("reply id is not a string, a number or null: %.200s", text);
 	has_result = json_object_object_get_ex(r, "result", NULL);
 	has_error = json_object_object_get_ex(r, "error", &v);
 	if (has_result == has_error)
-		fz_fail("reply has %s of result and error: %.200s", has_result ? "both" : "neither", text);
+		fz_fail("reply has %s of result and error: %.200s", has_result ? "both" : "neither",
+		        text);
 	if (json_object_object_length(r) != 3)
 		fz_fail("reply with members besides jsonrpc, id and result/error: %.200s", text);
 	if (!has_error)
 		return;
 	if (!json_object_is_type(v, json_type_object) ||
-	    !json_object_object_get_ex(v, "code", &code) || !json_object_is_type(code, json_type_int) ||
-	    !code_known(json_object_get_int64(code)))
+	    !json_object_object_get_ex(v, "code", &code) ||
+	    !json_object_is_type(code, json_type_int) || !code_known(json_object_get_int64(code)))
 		fz_fail("error without a known integer code: %.200s", text);
 	if (!json_object_object_get_ex(v, "message", &msg) ||
 	    !json_object_is_type(msg, json_type_string) || json_object_get_string_len(msg) == 0)
@@ -269,52 +284,116 @@ static void check_one(json_object *r, const char *text)
 		fz_fail("error data is not {\"workOrderId\": string}: %.200s", text);
 }
 
-/* Code of an error reply object, 0 when it is not one. */
-static int64_t error_code(json_object *r)
-{
-	json_object *e = NULL, *code = NULL;
-
-	return json_object_object_get_ex(r, "error", &e) &&
-	               json_object_object_get_ex(e, "code", &code)
-	           ? json_object_get_int64(code)
-	           : 0;
-}
-
-/* The body as json-c reads it strictly (NULL when it does not). */
+/* The body as the JSON-RPC front must read it: valid UTF-8 without NUL,
+ * one strict JSON text of depth <= 64, then only whitespace. NULL when it
+ * is not one (the reply must then be the parse error). */
 static json_object *parse_body(const char *body, size_t len)
 {
 	struct json_tokener *tok = json_tokener_new_ex(64);
 	json_object *o = NULL;
+	size_t end;
 
 	if (!tok)
 		abort();
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	if (len <= 0x7fffffff && !memchr(body, '\0', len))
+	if (len <= 0x7fffffff && !memchr(body, '\0', len) &&
+	    tcwi_utf8_valid((const uint8_t *)body, len))
 		o = json_tokener_parse_ex(tok, body, (int)len);
+	if (o && json_tokener_get_error(tok) != json_tokener_success) {
+		end = json_tokener_get_parse_end(tok);
+		if (strspn(body + end, " \t\r\n") != len - end) {
+			json_object_put(o);
+			o = NULL;
+		}
+	}
 	json_tokener_free(tok);
 	return o;
 }
 
-/* Checks a whole reply of gw_rpc to body. */
+/* 1 when req is a well-formed notification (JSON-RPC 2.0, 4.1: no "id"),
+ * which gets no reply. */
+static int is_notification(json_object *req)
+{
+	json_object *v = NULL;
+
+	if (!json_object_is_type(req, json_type_object) ||
+	    json_object_object_get_ex(req, "id", NULL) ||
+	    !json_object_object_get_ex(req, "jsonrpc", &v) ||
+	    !json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), "2.0") ||
+	    !json_object_object_get_ex(req, "method", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return 0;
+	return !json_object_object_get_ex(req, "params", &v) || !v ||
+	       json_object_is_type(v, json_type_object);
+}
+
+/* The id the reply to req must carry: req's own when it may be echoed
+ * (a string, a number or null), else null. Borrowed; NULL = null. */
+static json_object *expected_id(json_object *req)
+{
+	json_object *id = NULL;
+
+	if (!json_object_is_type(req, json_type_object) ||
+	    !json_object_object_get_ex(req, "id", &id) || !id)
+		return NULL;
+	return json_object_is_type(id, json_type_string) ||
+	               json_object_is_type(id, json_type_int) ||
+	               json_object_is_type(id, json_type_double)
+	           ? id
+	           : NULL;
+}
+
+/* The reply object r carries the id want (NULL = null). */
+static void check_id(json_object *r, json_object *want, const char *text)
+{
+	json_object *got = NULL;
+
+	json_object_object_get_ex(r, "id", &got);
+	if (!json_object_equal(want, got))
+		fz_fail("reply id is not the request's: %.200s", text);
+}
+
+/* reply is exactly the JSON-RPC error code with id null. */
+static void check_bare_error(json_object *root, int code, const char *text)
+{
+	json_object *e = NULL, *c = NULL;
+
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "error", &e) ||
+	    !json_object_object_get_ex(e, "code", &c) || json_object_get_int(c) != code)
+		fz_fail("expected error %d: %.200s", code, text);
+	check_id(root, NULL, text);
+}
+
+/* Checks a whole reply of gw_rpc to body: its shape (check_one), and that
+ * it answers exactly the requests that call for an answer, in order. */
 static void check_reply(const char *body, size_t body_len, const char *reply, size_t len)
 {
 	struct json_tokener *tok;
-	json_object *root, *req, *rid = NULL, *id = NULL;
-	size_t first = gw_json_skip_ws(body, body_len, 0);
+	json_object *root = NULL, *req;
+	size_t n = 0, want = 0, k = 0;
 
 	if (strlen(reply) != len)
 		fz_fail("reply length %zu, text length %zu", len, strlen(reply));
-	req = parse_body(body, body_len);
-	if (len == 0) {
-		/* JSON-RPC sends nothing only for notifications (no "id") */
-		if (!req || (json_object_is_type(req, json_type_object) &&
-		             json_object_object_get_ex(req, "id", NULL)))
-			fz_fail("no reply to a request that is not a notification");
-		json_object_put(req);
-		return;
-	}
 	if (getenv("TCW_FUZZ_VERBOSE"))
 		fprintf(stderr, "reply: %.4000s\n", reply);
+	req = parse_body(body, body_len);
+	if (req && json_object_is_type(req, json_type_array)) {
+		n = json_object_array_length(req);
+		for (size_t i = 0; i < n; i++)
+			want += !is_notification(json_object_array_get_idx(req, i));
+	} else if (req) {
+		want = !is_notification(req);
+	} else {
+		want = 1;
+	}
+	if (len == 0) {
+		/* nothing to send: only for notifications, alone or a whole batch */
+		if (!req || want ||
+		    (json_object_is_type(req, json_type_array) && (n == 0 || n > RPC_MAX_BATCH)))
+			fz_fail("no reply to a request that calls for one");
+		goto out;
+	}
 	if (!tcwi_utf8_valid((const uint8_t *)reply, len))
 		fz_fail("reply is not UTF-8");
 	tok = json_tokener_new();
@@ -326,29 +405,34 @@ static void check_reply(const char *body, size_t body_len, const char *reply, si
 	    json_tokener_get_parse_end(tok) != len)
 		fz_fail("reply is not one JSON text: %.200s", reply);
 	json_tokener_free(tok);
-	if (json_object_is_type(root, json_type_array)) {
-		size_t n = json_object_array_length(root);
-
-		if (first >= body_len || body[first] != '[')
-			fz_fail("an array answers a request that is not a batch");
-		if (n == 0 || n > RPC_MAX_BATCH)
-			fz_fail("a batch reply of %zu members", n);
-		for (size_t i = 0; i < n; i++)
-			check_one(json_object_array_get_idx(root, i), reply);
-	} else {
+	if (!req) {
+		check_bare_error(root, RPC_PARSE_ERROR, reply);
+	} else if (!json_object_is_type(req, json_type_array)) {
+		if (!want)
+			fz_fail("a reply to a notification: %.200s", reply);
 		check_one(root, reply);
-		/* a single request with a valid id gets it back, unless the
-		 * gateway could not read the request at all */
-		if (req && json_object_is_type(req, json_type_object) &&
-		    json_object_object_get_ex(req, "id", &id) && id &&
-		    (json_object_is_type(id, json_type_string) || json_object_is_type(id, json_type_int) ||
-		     json_object_is_type(id, json_type_double)) &&
-		    error_code(root) != RPC_PARSE_ERROR) {
-			json_object_object_get_ex(root, "id", &rid);
-			if (!json_object_equal(id, rid))
-				fz_fail("reply id differs from the request's: %.200s", reply);
+		check_id(root, expected_id(req), reply);
+	} else if (n == 0 || n > RPC_MAX_BATCH) {
+		check_bare_error(root, RPC_INVALID_REQUEST, reply);
+	} else {
+		/* one reply per request that is not a notification, in order */
+		if (!json_object_is_type(root, json_type_array) ||
+		    json_object_array_length(root) != want)
+			fz_fail("a batch of %zu requests (%zu to answer) got %.200s", n, want,
+			        reply);
+		for (size_t i = 0; i < n; i++) {
+			json_object *m = json_object_array_get_idx(req, i), *r;
+
+			if (is_notification(m))
+				continue;
+			r = json_object_array_get_idx(root, k++);
+			check_one(r, reply);
+			check_id(r, expected_id(m), reply);
 		}
 	}
+	if (json_object_is_type(root, json_type_object))
+		check_one(root, reply);
+out:
 	json_object_put(req);
 	json_object_put(root);
 }
