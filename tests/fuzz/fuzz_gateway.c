@@ -14,7 +14,9 @@
  * name, and an admin-registered worker
  * 5e5e...5e without keys). So an input behaves the same whatever ran before
  * it, and a crash input reproduces alone. Sequences (submit, then receipt
- * create, update, retrieve) are a batch in one input.
+ * create, update, retrieve) are a batch in one input. The directory is
+ * $TMPDIR/tcw-fuzz-gateway-XXXXXX (TMPDIR unset: /tmp), removed at a normal
+ * exit; a crash leaves it for a look at the store.
  *
  * No workers are reachable: the gateway has no --worker of its own and no
  * event loop, so orders stay queued.
