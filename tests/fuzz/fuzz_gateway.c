@@ -8,13 +8,14 @@
  * the '@' is not part of it); any other body is a public HTTP request.
  *
  * Store: every input starts from the same state, a copy of a template
- * database made once (schema migrated; two workers: the fixed worker of
+ * database made once: schema migrated; two workers (the fixed worker of
  * tests/data/keys.json, stored as a --worker of another gateway with its
  * signup's record and key fingerprint under the workerId the request vectors
- * name, and an admin-registered worker
- * 5e5e...5e without keys). So an input behaves the same whatever ran before
- * it, and a crash input reproduces alone. Sequences (submit, then receipt
- * create, update, retrieve) are a batch in one input. The directory is
+ * name, and an admin-registered worker 5e5e...5e without keys); a done and a
+ * failed order of the fixed worker (DONE_ORDER, FAILED_ORDER). So an input
+ * behaves the same whatever ran before it, and a crash input reproduces
+ * alone. Sequences (submit, then receipt create, update, retrieve) are a
+ * batch in one input. The directory is
  * $TMPDIR/tcw-fuzz-gateway-XXXXXX (TMPDIR unset: /tmp), removed at a normal
  * exit; a crash leaves it for a look at the store.
  *
@@ -53,12 +54,21 @@
 #include "internal.h"
 #include "log.h"
 #include "rpc.h"
+#include "store_sql.h"
 #include "tcw/eea.h"
 
 /* The fixed worker's id: the workerId the request vectors of
  * tests/data/workorders.json name (a gateway derives it from the name of
  * its --worker, so any id is one a gateway could have). */
 #define SIGNUP_WORKER "6beafc7f045eef7a93d80ffe02b4cb98aeb7cc18609e369acdd4a3fd670dbad4"
+/* The requester of the request vectors. */
+#define REQUESTER "6ed09c4ca08fa7b1716e9706caf74e6623b26b13c50a925c2919f924cb5fc481"
+/* Final orders of the template store: one done with the worker's result of
+ * the response vector hello_result (its workOrderId), one failed. Both
+ * were stored with the request hash 32 bytes of 0xd0. */
+#define DONE_ORDER "43d930dd073379dcecfd040377ec0221940ba2e28213472822fc3bea9e71ccbd"
+#define FAILED_ORDER "fa11edfa11edfa11edfa11edfa11edfa11edfa11edfa11edfa11edfa11edfa11"
+#define FINAL_RH_B64 "0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NA="
 /* The admin-registered worker of the template store. */
 #define ADMIN_WORKER "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"
 
@@ -136,6 +146,48 @@ static void put_signup_worker(void)
 	}
 	json_object_put(rec);
 	tcw_signup_fini(&su);
+}
+
+/* Stores order id for the fixed worker and makes it final with result
+ * (state ORDER_DONE or ORDER_FAILED), as a worker's reply would. */
+static void put_final_order(const char *id, int state, const char *result)
+{
+	struct store_new_order o = {
+	    .id = id,
+	    .worker_id = SIGNUP_WORKER,
+	    .requester_id = REQUESTER,
+	    .request_hash = FINAL_RH_B64,
+	    .request = "{}",
+	    .request_len = 2,
+	    .key_fp = "",
+	    .now_ms = store_now_ms(),
+	};
+	int changed = 0;
+
+	if (store_submit(g_gw.store, &o) != 0 ||
+	    store_finish(g_gw.store, id, state, result, &changed) != 0 || !changed) {
+		fprintf(stderr, "fuzz_gateway: cannot store the final order %s\n", id);
+		exit(2);
+	}
+}
+
+/* The done and the failed order of the template store. */
+static void put_final_orders(void)
+{
+	json_object *v = json_object_from_file(TCW_FUZZ_DATA_DIR "/workorders.json"), *r = NULL;
+
+	if (!v || !json_object_object_get_ex(v, "responses", &r) ||
+	    !(r = json_object_array_get_idx(r, 0)) || !json_object_object_get_ex(r, "result", &r)) {
+		fprintf(stderr, "fuzz_gateway: no response vector in workorders.json\n");
+		exit(2);
+	}
+	put_final_order(DONE_ORDER, ORDER_DONE,
+	                json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
+	                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(v);
+	put_final_order(FAILED_ORDER, ORDER_FAILED,
+	                "{\"code\":2,\"message\":\"Invalid parameter: inData\",\"data\":"
+	                "{\"workOrderId\":\"" FAILED_ORDER "\"}}");
 }
 
 /* Registers the admin worker through gw_rpc, as the admin socket would. */
@@ -217,6 +269,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	open_store();
 	put_signup_worker();
+	put_final_orders();
 	register_admin_worker();
 	store_close(&g_gw.store);
 	keep_template();

@@ -143,8 +143,13 @@ def codec_seeds():
 
 # fuzz_gateway (fuzz_gateway.c): the body of one HTTP request to tcgateway;
 # a leading "@" sends it over the admin socket. The template store holds
-# the vectors' worker (SIGNUP) and an admin-registered one (ADMIN).
+# the vectors' worker (SIGNUP), an admin-registered one (ADMIN) and two
+# final orders of SIGNUP with the request hash FINAL_RH: DONE (the result of
+# the response vector hello_result) and FAILED.
 SIGNUP = "6beafc7f045eef7a93d80ffe02b4cb98aeb7cc18609e369acdd4a3fd670dbad4"
+DONE = "43d930dd073379dcecfd040377ec0221940ba2e28213472822fc3bea9e71ccbd"
+FAILED = "fa11ed" * 10 + "fa11"
+FINAL_RH = "d0" * 32
 ADMIN = "5e" * 32
 RULES = "SHA-256/SECP256K1"
 
@@ -177,7 +182,7 @@ def gateway_seeds():
             digest, hashfunc=hashlib.sha256, sigencode=sigencode_der)).decode()
 
     def receipt_create(v, rh, status=0):
-        p = v["request_params"]
+        p = v["request_params"] if "request_params" in v else v
         c = {"workOrderId": p["workOrderId"], "workerServiceId": SIGNUP, "workerId": SIGNUP,
              "requesterId": p["requesterId"], "receiptCreateStatus": status,
              "workOrderRequestHash": rh, "requesterGeneratedNonce": "77",
@@ -330,6 +335,27 @@ def gateway_seeds():
                    {"receiptCreateStatus": "0"}):
         out.append(json.dumps([call("WorkOrderSubmit", v["request_params"], 1),
                                call("WorkOrderReceiptCreate", dict(good, **change), 2)]))
+    # the final orders: results, receipts with the gateway's completion update
+    for fid in (DONE, FAILED):
+        final = {"workOrderId": fid, "requesterId": v["request_params"]["requesterId"]}
+        rh_b64 = base64.b64encode(bytes.fromhex(FINAL_RH)).decode()
+        out.append(rpc("WorkOrderGetResult", {"workOrderId": fid}, 40))
+        out.append(json.dumps([
+            call("WorkOrderReceiptCreate", receipt_create(final, rh_b64), 1),
+            call("WorkOrderReceiptRetrieve", {"workOrderId": fid}, 2),
+            call("WorkOrderReceiptUpdateRetrieve",
+                 {"workOrderId": fid, "updaterId": None, "updateIndex": 1}, 3),
+            call("WorkOrderReceiptUpdate", receipt_update(fid, 3, "late"), 4),
+            call("WorkOrderReceiptUpdate", receipt_update(fid, 300, "app"), 5),
+            call("WorkOrderReceiptUpdateRetrieve",
+                 {"workOrderId": fid, "updaterId": "", "updateIndex": 0xFFFFFFFF}, 6),
+            call("WorkOrderReceiptLookUp", {"receiptStatus": 1}, 7),
+            call("WorkOrderReceiptLookUp", {"receiptStatus": 2}, 8),
+            call("WorkOrderGetResult", {"workOrderId": fid}, 9)]))
+        out.append(json.dumps([
+            call("WorkOrderReceiptCreate", receipt_create(final, FINAL_RH.upper()), 1),
+            call("WorkOrderReceiptCreate", receipt_create(final, FINAL_RH), 2)]))
+        out.append(rpc("WorkOrderSubmit", dict(v["request_params"], workOrderId=fid), 41))
     out.append(rpc("WorkOrderReceiptUpdate", receipt_update(wo_id, 2, "x"), 31))
     out.append(rpc("WorkOrderReceiptRetrieve", {"workOrderId": wo_id}, 32))
     out.append(rpc("WorkOrderReceiptUpdateRetrieve",
