@@ -271,6 +271,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		l->conns--;
 }
 
+/* libmicrohttpd's messages, as debug lines (a printf-like callback, so
+ * clang's -Wformat-nonliteral knows fmt is a format). */
+static void mhd_log(void *cls, const char *fmt, va_list ap) LOG_PRINTF(2, 0);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
