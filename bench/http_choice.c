@@ -8,7 +8,7 @@
  *
  * Not part of the build (it needs libevent-dev, which nothing else uses):
  *   cc -O2 -o http_choice bench/http_choice.c -lmicrohttpd -levent -lpthread
- *   ./http_choice [requests per client] [clients]
+ *   ./http_choice [requests]   (per cell, shared by its clients; default 20000)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -218,16 +218,31 @@ static void measure(const char *name, int kind, int per, int clients)
 
 int main(int argc, char **argv)
 {
-	int per = argc > 1 ? atoi(argv[1]) : 20000;
 	int clients[] = {1, 8};
+	long per = 20000;
+	char *end = NULL;
 	size_t i;
+
+	if (argc > 2) {
+		fprintf(stderr, "usage: %s [requests]\n", argv[0]);
+		return 2;
+	}
+	if (argc > 1) {
+		errno = 0;
+		per = strtol(argv[1], &end, 10);
+		if (errno != 0 || end == argv[1] || *end != '\0' || per < 8 || per > 100000000) {
+			fprintf(stderr, "%s: requests '%s': expected an integer from 8 to 100000000\n",
+			        argv[0], argv[1]);
+			return 2;
+		}
+	}
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	memset(g_body, 'a', sizeof(g_body) - 1);
 	for (i = 0; i < 2; i++) {
-		measure("libmicrohttpd thread/connection", 0, per / clients[i], clients[i]);
-		measure("libmicrohttpd epoll, 2-thread pool", 1, per / clients[i], clients[i]);
-		measure("libevent evhttp, one loop", 2, per / clients[i], clients[i]);
+		measure("libmicrohttpd thread/connection", 0, (int)(per / clients[i]), clients[i]);
+		measure("libmicrohttpd epoll, 2-thread pool", 1, (int)(per / clients[i]), clients[i]);
+		measure("libevent evhttp, one loop", 2, (int)(per / clients[i]), clients[i]);
 	}
 	return 0;
 }
