@@ -49,7 +49,8 @@ struct replay_cache {
 	struct pending *pending; /* saved and loaded with the ids, or NULL */
 };
 
-static uint64_t real_clock(void)
+/* CLOCK_REALTIME seconds; see replay.h. */
+uint64_t replay_real_clock(void)
 {
 	struct timespec ts;
 
@@ -85,7 +86,7 @@ int replay_cache_new(size_t capacity, uint64_t ttl, struct replay_cache **out)
 	c->bits = bits;
 	c->mult |= 1;
 	c->ttl = ttl;
-	c->clock = real_clock;
+	c->clock = replay_real_clock;
 	*out = c;
 	return TCW_OK;
 }
@@ -106,7 +107,7 @@ void replay_cache_free(struct replay_cache **cp)
 void replay_cache_set_clock(struct replay_cache *c, replay_clock_fn clock)
 {
 	pthread_mutex_lock(&c->lock);
-	c->clock = clock ? clock : real_clock;
+	c->clock = clock ? clock : replay_real_clock;
 	pthread_mutex_unlock(&c->lock);
 }
 

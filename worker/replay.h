@@ -40,6 +40,8 @@ struct replay_cache;
 
 /* Wall-clock seconds (the Unix epoch); replaceable for tests. */
 typedef uint64_t (*replay_clock_fn)(void);
+/* The real clock of the caches: CLOCK_REALTIME seconds (0 when unreadable). */
+uint64_t replay_real_clock(void);
 
 /* A cache for capacity entries (1..REPLAY_MAX_ENTRIES) living ttl seconds
  * (1..REPLAY_MAX_TTL); *out caller frees with replay_cache_free.

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "atomicfile.h"
 #include "respstore.h"
@@ -52,15 +51,6 @@ struct resp_store {
 	replay_clock_fn clock;
 };
 
-static uint64_t real_clock(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec;
-}
-
 /* Creates an empty store; see respstore.h. */
 int resp_store_new(uint64_t max_bytes, uint64_t ttl, struct resp_store **out)
 {
@@ -80,7 +70,7 @@ int resp_store_new(uint64_t max_bytes, uint64_t ttl, struct resp_store **out)
 	s->mult |= 1;
 	s->max_bytes = max_bytes;
 	s->ttl = ttl;
-	s->clock = real_clock;
+	s->clock = replay_real_clock;
 	*out = s;
 	return TCW_OK;
 }
@@ -108,7 +98,7 @@ void resp_store_free(struct resp_store **sp)
 void resp_store_set_clock(struct resp_store *s, replay_clock_fn clock)
 {
 	pthread_mutex_lock(&s->lock);
-	s->clock = clock ? clock : real_clock;
+	s->clock = clock ? clock : replay_real_clock;
 	pthread_mutex_unlock(&s->lock);
 }
 
