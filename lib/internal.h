@@ -231,6 +231,11 @@ struct tcwi_session {
 int tcwi_session_open_hex(const struct tcwi_session *s, const char *hex, size_t len, uint8_t **out,
                           size_t *out_size);
 
+/* The data item array key of params (inData, outData) into *arr and *n
+ * (borrowed; NULL and 0 when absent and not required): an array of 1 (0 when
+ * not required) to TCWI_MAX_ITEMS entries, else "Invalid parameter: key". */
+int tcwi_items_array(json_object *params, const char *key, int required, json_object **arr,
+                     size_t *n, struct tcw_error *e);
 /* Validates data item obj found at array[pos] and fills it (texts borrowed
  * from obj). TCW_ERR_INVALID_PARAM with e->field "<array>[<pos>].<member>". */
 int tcwi_item_parse(json_object *obj, const char *array, size_t pos, struct tcwi_item *it,

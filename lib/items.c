@@ -141,6 +141,24 @@ int tcwi_hex_valid(const char *text, size_t len)
 	return n > 0;
 }
 
+/* The item array key of params, checked; see internal.h. */
+int tcwi_items_array(json_object *params, const char *key, int required, json_object **arr,
+                     size_t *n, struct tcw_error *e)
+{
+	*arr = NULL;
+	*n = 0;
+	if (!json_object_object_get_ex(params, key, arr) || !*arr) {
+		*arr = NULL;
+		return required ? tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key) : TCW_OK;
+	}
+	if (!json_object_is_type(*arr, json_type_array))
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
+	*n = json_object_array_length(*arr);
+	if ((required && *n == 0) || *n > TCWI_MAX_ITEMS)
+		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
+	return TCW_OK;
+}
+
 /* Validates data item obj (see internal.h). */
 int tcwi_item_parse(json_object *obj, const char *array, size_t pos, struct tcwi_item *it,
                     struct tcw_error *e)

@@ -277,18 +277,12 @@ static int parse_items(struct wo *w, const char *key, int required, struct tcwi_
 {
 	json_object *arr = NULL;
 	size_t n;
+	int ret;
 
 	*count = 0;
-	if (!json_object_object_get_ex(w->params, key, &arr) || !arr) {
-		if (required)
-			return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
-		return TCW_OK;
-	}
-	if (!json_object_is_type(arr, json_type_array))
-		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
-	n = json_object_array_length(arr);
-	if ((required && n == 0) || n > TCWI_MAX_ITEMS)
-		return tcw_error_set(e, TCW_ERR_INVALID_PARAM, "%s", key);
+	ret = tcwi_items_array(w->params, key, required, &arr, &n, e);
+	if (ret != TCW_OK)
+		return ret;
 	for (size_t i = 0; i < n; i++) {
 		if (tcwi_item_parse(json_object_array_get_idx(arr, i), key, i, &items[i], e) < 0)
 			return e->err;
